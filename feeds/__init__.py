@@ -1,0 +1,1 @@
+"""Pure feed builders (podcast RSS, iCalendar, OPML, transcripts): plain data in, bytes out."""
