@@ -58,7 +58,7 @@ CHAPTERS_JSON_TYPE = "application/json+chapters"
 # Apple's limits: tag values up to 255 characters, descriptions up to 4000 bytes.
 MAX_TEXT_CHARS = 255
 MAX_DESCRIPTION_BYTES = 4000
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z]{2})?$")
+_LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
 
 
 def compute_podcast_guid(feed_url: str) -> str:
@@ -97,7 +97,7 @@ def build_podcast_feed(show: Show, episodes: Iterable[Episode], now: datetime) -
     fg.register_extension("psc", _PodloveChaptersFeed, _PodloveChaptersEntry)
     _fill_channel(fg, show)
     for episode, pub_dt in _ordered_with_dates(show, published):
-        _fill_item(fg.add_entry(order="append"), show, episode, pub_dt)
+        _fill_item(fg.add_entry(order="append"), episode, pub_dt)
     return _finish(fg.rss_str(pretty=False))
 
 
@@ -136,7 +136,7 @@ def _fill_channel(fg: FeedGenerator, show: Show) -> None:
     fg.podcastindex.show = show
 
 
-def _fill_item(fe, show: Show, episode: Episode, pub_dt: datetime) -> None:
+def _fill_item(fe, episode: Episode, pub_dt: datetime) -> None:
     fe.guid(episode.guid, permalink=False)
     fe.title(truncate_text(episode.title, MAX_TEXT_CHARS))
     if episode.link:
@@ -148,7 +148,7 @@ def _fill_item(fe, show: Show, episode: Episode, pub_dt: datetime) -> None:
     fe.pubDate(pub_dt.astimezone(UTC))
     if episode.duration_s is not None:
         # Apple prefers whole seconds and feedgen rejects floats.
-        fe.podcast.itunes_duration(int(round(episode.duration_s)))
+        fe.podcast.itunes_duration(round(episode.duration_s))
     if episode.season is not None:
         fe.podcast.itunes_season(episode.season)
     if episode.number is not None:

@@ -6,7 +6,7 @@ or the application, so they can be tested and benchmarked on their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NamedTuple, Protocol
 
@@ -159,4 +159,4 @@ class CalendarEvent:
     url: str | None = None  # the public session page
     status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
     join_url: str | None = None  # live link: rendered only in private calendars
-    categories: tuple[str, ...] = field(default_factory=tuple)
+    categories: tuple[str, ...] = ()
