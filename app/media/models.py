@@ -1,9 +1,10 @@
 """Stored files: every file row names its backend and key, so it stays readable after a change."""
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
@@ -32,3 +33,135 @@ class StoredFile(db.Model):
         """Return the key's extension without the dot ("mp3", "mp4"…)."""
         tail = self.key.rsplit("/", 1)[-1]
         return tail.rsplit(".", 1)[-1].lower() if "." in tail else ""
+
+
+class AssetKind(enum.StrEnum):
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class AssetStatus(enum.StrEnum):
+    UPLOADING = "uploading"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class RenditionKind(enum.StrEnum):
+    WEB_VIDEO = "web_video"  # MP4 H.264/AAC, faststart
+    AUDIO_EDITION = "audio_edition"  # MP3, loudness-normalised, tagged, chaptered
+    POSTER = "poster"
+    STORYBOARD = "storyboard"
+    WAVEFORM = "waveform"  # peaks JSON
+    CHAPTERS = "chapters"  # JSON chapters 1.2
+    TRANSCRIPT_VTT = "transcript_vtt"
+    TRANSCRIPT_SRT = "transcript_srt"
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _enum(cls, length=20):
+    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class MediaAsset(db.Model):
+    """A recording (webinar, interview, synthesised guide): its original and its renditions."""
+
+    __tablename__ = "media_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(255), default="")
+    kind: Mapped[AssetKind] = mapped_column(_enum(AssetKind), default=AssetKind.VIDEO)
+    status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), default=AssetStatus.UPLOADING)
+    #: Who uploaded it (animators), if anyone.
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The original upload, kept untouched.
+    original_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_files.id"))
+    #: Duration in seconds, from the probe.
+    duration_s: Mapped[float | None] = mapped_column(sa.Float)
+    #: The ffprobe summary of the original (codecs, size, streams).
+    probe: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: Chapters as [{"start": seconds, "title": str}], from the session outline or the guide.
+    chapters: Mapped[list | None] = mapped_column(sa.JSON)
+    #: The edit ("montage") to apply: {"trim_start": s, "trim_end": s, "cuts": [[a, b], …]}.
+    edit: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ready_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    original: Mapped[StoredFile | None] = relationship(foreign_keys=[original_id])
+    renditions: Mapped[list["Rendition"]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="Rendition.id"
+    )
+    jobs: Mapped[list["ProcessingJob"]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="ProcessingJob.id"
+    )
+
+    def rendition(self, kind: RenditionKind | str) -> "Rendition | None":
+        """Return the current rendition of a kind (the newest one), if any."""
+        matches = [r for r in self.renditions if r.kind == RenditionKind(kind) and r.is_current]
+        return matches[-1] if matches else None
+
+
+class Rendition(db.Model):
+    """A file derived from an asset's original; replaced, never overwritten, on reprocessing."""
+
+    __tablename__ = "media_renditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("media_assets.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[RenditionKind] = mapped_column(_enum(RenditionKind, 32))
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_files.id"))
+    #: False once a newer rendition of the same kind replaced it (kept until cleanup).
+    is_current: Mapped[bool] = mapped_column(default=True)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    #: Duration in seconds as measured on this file.
+    duration_s: Mapped[float | None] = mapped_column(sa.Float)
+    bitrate: Mapped[int | None] = mapped_column()
+    #: Measurements (loudness, true peak…) and other facts about the file.
+    info: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    asset: Mapped[MediaAsset] = relationship(back_populates="renditions")
+    file: Mapped[StoredFile] = relationship()
+
+
+class ProcessingJob(db.Model):
+    """One run of the pipeline on an asset: the UI's source of truth about processing."""
+
+    __tablename__ = "media_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("media_assets.id", ondelete="CASCADE"), index=True
+    )
+    #: What to do: "process", "reprocess", "edit", "tts"…
+    job_type: Mapped[str] = mapped_column(sa.String(32), default="process")
+    state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.QUEUED, index=True)
+    #: Current step ("probe", "web_video", "audio_edition"…).
+    step: Mapped[str] = mapped_column(sa.String(40), default="")
+    #: 0.0 → 1.0 over the whole job.
+    progress: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    eta_s: Mapped[float | None] = mapped_column(sa.Float)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: A sentence a person understands, set on failure.
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    #: The exact commands run, in order.
+    commands: Mapped[list | None] = mapped_column(sa.JSON)
+    #: The last lines of the tool's log.
+    log_tail: Mapped[str | None] = mapped_column(sa.Text)
+    #: Seconds spent per step.
+    timings: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    asset: Mapped[MediaAsset] = relationship(back_populates="jobs")
