@@ -1,0 +1,9 @@
+"""Se mettre en réseau: directory of people and organisations, agenda and exchange space."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.network import models, views  # noqa: F401 - models registers the tables
+
+    app.register_blueprint(views.bp)
