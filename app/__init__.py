@@ -17,6 +17,7 @@ FEATURES = (
     "app.media",
     "app.api",
     "app.demo",
+    "app.library",
     "app.network",
 )
 
