@@ -65,12 +65,14 @@ class AudioEditionProfile:
     target_lufs_mono: float = -19.0
     target_lufs_stereo: float = -16.0
     tolerance_lu: float = 1.0
+    #: Aim closer than the tolerance, so the published figure has margin.
+    accuracy_lu: float = 0.5
     max_true_peak_dbtp: float = -1.0
     #: MP3 encoding raised true peak by ~3 dB in our measurements, so the limiter starts lower.
     limiter_headroom_db: float = 2.0
     #: Above this gain the source is essentially silent: boosting it would only amplify noise.
     max_gain_db: float = 30.0
-    max_attempts: int = 3
+    max_attempts: int = 4
 
     @property
     def channel_layout(self) -> str:
@@ -122,7 +124,8 @@ class JingleProfile:
     intro_frequencies: tuple[float, ...] = (523.25, 659.25, 783.99, 1046.5)
     outro_frequencies: tuple[float, ...] = (1046.5, 783.99, 659.25, 523.25)
     note_s: float = 0.25
-    amplitude: float = 0.3
+    #: Peak amplitude (fraction of full scale): about −20 LUFS, close to the spoken content.
+    amplitude: float = 0.15
     sample_rate: int = 44100
 
 

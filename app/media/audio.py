@@ -1,0 +1,285 @@
+"""The podcast audio edition: measure loudness, apply gain and a limiter, check the encoded MP3.
+
+ffmpeg streams the audio, so memory stays flat however long the recording is; pydub would hold
+the whole decoded PCM in RAM (about 635 MB per hour of stereo).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ffmpeg
+
+from app.media.probe import MediaRejected
+from app.media.profiles import AudioEditionProfile, JingleProfile, WaveformProfile
+from app.media.runner import (
+    ProgressCallback,
+    iter_ffmpeg_stdout,
+    run_ffmpeg,
+    temporary_name,
+)
+from app.media.transcode import PROGRESS_ARGS, build_waveform_pcm, compute_peaks
+
+Path = str | os.PathLike[str]
+
+#: ebur128 reports −70 LUFS (its absolute gate) for silence.
+SILENCE_LUFS = -70.0
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """EBU R128 figures of a file, as ffmpeg's ebur128 filter reports them."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+    range_lu: float
+
+
+@dataclass(frozen=True)
+class AudioEditionResult:
+    """The published audio edition and the figures measured on the encoded file itself."""
+
+    path: str
+    integrated_lufs: float
+    true_peak_dbtp: float
+    source: Loudness
+    gain_db: float
+    limit_dbtp: float
+    attempts: int
+    commands: list[list[str]]
+
+
+class AudioEditionError(Exception):
+    """The edition could not be brought under the true-peak ceiling."""
+
+
+def build_loudness_scan(src: Path, *, channel_layout: str) -> Any:
+    """Measure integrated loudness and true peak of the first audio stream (video untouched).
+
+    The layout is pinned because the same mono signal reads −19, −16.5 or −13.5 LUFS depending
+    on whether ffmpeg sees it as unknown, mono or dual-mono.
+    """
+    source = ffmpeg.input(os.fspath(src))
+    measured = (
+        source["a:0"]
+        .filter("aformat", channel_layouts=channel_layout)
+        # framelog=verbose keeps the ten lines per second of momentary loudness out of the log.
+        .filter("ebur128", peak="true", framelog="verbose")
+    )
+    return ffmpeg.output(measured, "-", f="null", vn=None)
+
+
+_SUMMARY_FIGURES = {
+    "integrated": re.compile(r"^\s*I:\s+(-?[\d.]+|-?inf) LUFS"),
+    "range": re.compile(r"^\s*LRA:\s+(-?[\d.]+|-?inf) LU\b"),
+    "peak": re.compile(r"^\s*Peak:\s+(-?[\d.]+|-?inf) dBFS"),
+}
+
+
+def parse_ebur128_summary(lines: Sequence[str]) -> Loudness:
+    """Extract I, LRA and true peak from the summary ebur128 prints when it ends."""
+    starts = [i for i, line in enumerate(lines) if "Summary:" in line]
+    if not starts:
+        raise ValueError("no ebur128 summary in the ffmpeg log")
+    found: dict[str, float] = {}
+    for line in lines[starts[-1] :]:
+        for name, pattern in _SUMMARY_FIGURES.items():
+            match = pattern.match(line)
+            if match and name not in found:
+                found[name] = float(match.group(1))
+    missing = set(_SUMMARY_FIGURES) - set(found)
+    if missing:
+        raise ValueError(f"incomplete ebur128 summary: {sorted(missing)} missing")
+    return Loudness(
+        integrated_lufs=found["integrated"],
+        true_peak_dbtp=found["peak"],
+        range_lu=found["range"],
+    )
+
+
+def measure_loudness(src: Path, *, channel_layout: str, timeout: float | None = None) -> Loudness:
+    """Return the loudness of the file's first audio stream, in the given channel layout."""
+    result = run_ffmpeg(
+        build_loudness_scan(src, channel_layout=channel_layout), timeout=timeout, tail_lines=80
+    )
+    return parse_ebur128_summary(result.log_tail)
+
+
+def build_audio_edition(
+    src: Path, out: Path, profile: AudioEditionProfile, *, gain_db: float, limit_dbtp: float
+) -> Any:
+    """Encode the first audio stream to the edition's MP3 with gain and a peak limiter."""
+    source = ffmpeg.input(os.fspath(src))
+    processed = (
+        source["a:0"]
+        # Resample and downmix first so the limiter sees the signal that gets encoded.
+        .filter("aresample", profile.sample_rate)
+        .filter("aformat", channel_layouts=profile.channel_layout)
+        .filter("volume", f"{gain_db:.2f}dB")
+        # level=disabled: alimiter otherwise applies its own auto-gain and undoes the target;
+        # latency=1 removes the lookahead delay so chapters stay aligned.
+        .filter(
+            "alimiter",
+            limit=f"{10 ** (limit_dbtp / 20):.4f}",
+            level="disabled",
+            latency=1,
+        )
+    )
+    return ffmpeg.output(
+        processed,
+        os.fspath(out),
+        vn=None,
+        f=profile.extension,
+        acodec=profile.codec,
+        audio_bitrate=profile.bitrate,
+        ar=profile.sample_rate,
+        ac=profile.channels,
+        map_metadata=-1,
+        id3v2_version=3,
+    ).global_args(*PROGRESS_ARGS)
+
+
+def make_audio_edition(
+    src: Path,
+    out: Path,
+    profile: AudioEditionProfile,
+    *,
+    duration: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    timeout: float | None = None,
+) -> AudioEditionResult:
+    """Make the MP3 edition at the profile's loudness, checking true peak on the encoded file.
+
+    MP3 encoding raises true peak (by about 3 dB on speech), so each encode is measured: over the
+    ceiling, the limiter ceiling goes down; under it but off target, the gain is corrected and the
+    spare headroom given back to the limiter. ``out`` only appears once an encode passes.
+    """
+    source = measure_loudness(src, channel_layout=profile.channel_layout, timeout=timeout)
+    gain = profile.target_lufs - source.integrated_lufs
+    if source.integrated_lufs <= SILENCE_LUFS or gain > profile.max_gain_db:
+        raise MediaRejected(
+            "La piste audio est silencieuse ou presque : impossible d'en faire une version audio."
+        )
+    ceiling = profile.max_true_peak_dbtp
+    limit = ceiling - profile.limiter_headroom_db
+    candidate, best_path = temporary_name(out), temporary_name(out)
+    best: AudioEditionResult | None = None
+    commands: list[list[str]] = []
+    try:
+        for attempt in range(1, profile.max_attempts + 1):
+            run = run_ffmpeg(
+                lambda tmp, gain=gain, limit=limit: build_audio_edition(
+                    src, tmp, profile, gain_db=gain, limit_dbtp=limit
+                ),
+                output=candidate,
+                duration=duration,
+                on_progress=on_progress,
+                timeout=timeout,
+            )
+            commands.append(run.cmd)
+            encoded = measure_loudness(
+                candidate, channel_layout=profile.channel_layout, timeout=timeout
+            )
+            error_lu = profile.target_lufs - encoded.integrated_lufs
+            overshoot = encoded.true_peak_dbtp - ceiling
+            if overshoot <= 0:
+                if best is None or abs(error_lu) < abs(profile.target_lufs - best.integrated_lufs):
+                    os.replace(candidate, best_path)
+                    best = AudioEditionResult(
+                        path=os.fspath(out),
+                        integrated_lufs=encoded.integrated_lufs,
+                        true_peak_dbtp=encoded.true_peak_dbtp,
+                        source=source,
+                        gain_db=round(gain, 2),
+                        limit_dbtp=round(limit, 2),
+                        attempts=attempt,
+                        commands=commands,
+                    )
+                if abs(error_lu) <= profile.accuracy_lu:
+                    break
+                # Limiting cost loudness: restore it, and let the limiter use the spare headroom.
+                gain += error_lu
+                limit = min(limit - overshoot - 0.5, ceiling - 0.5)
+            elif attempt < profile.max_attempts - 1:
+                # Lower the ceiling and keep the loudness: the limiter does more of the work.
+                limit -= overshoot + 0.3
+                gain += error_lu
+            else:
+                # Last resort: lower everything; peaks scale with gain through the encoder.
+                gain -= overshoot + 0.5
+        if best is None:
+            raise AudioEditionError(
+                f"Pic vrai de {encoded.true_peak_dbtp:.1f} dBTP après {profile.max_attempts} "
+                f"essais, au-dessus du plafond de {ceiling:.1f} dBTP."
+            )
+        os.replace(best_path, out)
+        return dataclasses.replace(best, attempts=len(commands))
+    finally:
+        for leftover in (candidate, best_path):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+def build_jingle(
+    out: Path, frequencies: Sequence[float], profile: JingleProfile, *, channel_layout: str = "mono"
+) -> Any:
+    """Synthesise a short jingle: one soft sine note per frequency, in sequence, as WAV."""
+    notes = []
+    fade = min(0.05, profile.note_s / 4)
+    for frequency in frequencies:
+        tone = ffmpeg.input(
+            f"sine=frequency={frequency:g}:duration={profile.note_s:g}"
+            f":sample_rate={profile.sample_rate}",
+            f="lavfi",
+        )
+        notes.append(
+            # The sine source peaks at 1/8 of full scale.
+            tone.filter("volume", f"{profile.amplitude * 8:g}")
+            .filter("afade", t="in", d=f"{fade:g}")
+            .filter("afade", t="out", st=f"{profile.note_s - fade:g}", d=f"{fade:g}")
+            .filter("aformat", channel_layouts=channel_layout)
+        )
+    joined = notes[0] if len(notes) == 1 else ffmpeg.concat(*notes, v=0, a=1)
+    return ffmpeg.output(joined, os.fspath(out), acodec="pcm_s16le", ar=profile.sample_rate)
+
+
+def build_concat_audio(
+    inputs: Sequence[Path], out: Path, *, sample_rate: int = 44100, channel_layout: str = "mono"
+) -> Any:
+    """Join the first audio stream of each input (intro, episode, outro) into one WAV."""
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    parts = [
+        ffmpeg.input(os.fspath(path))["a:0"]
+        .filter("aresample", sample_rate)
+        .filter("aformat", channel_layouts=channel_layout)
+        for path in inputs
+    ]
+    joined = parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=0, a=1)
+    return ffmpeg.output(
+        joined, os.fspath(out), vn=None, acodec="pcm_s16le", ar=sample_rate
+    ).global_args(*PROGRESS_ARGS)
+
+
+def extract_waveform_peaks(
+    src: Path, profile: WaveformProfile, *, timeout: float | None = None
+) -> list[float]:
+    """Return ``peaks_per_second`` amplitude peaks (0–1) per second of the first audio stream."""
+    samples_per_peak = max(1, profile.sample_rate // profile.peaks_per_second)
+    chunks = iter_ffmpeg_stdout(build_waveform_pcm(src, profile), timeout=timeout)
+    return compute_peaks(chunks, samples_per_peak)
+
+
+def build_waveform_document(peaks: Sequence[float], profile: WaveformProfile) -> dict[str, Any]:
+    """Return the waveform JSON served to the editor's timeline."""
+    return {
+        "version": 1,
+        "peaks_per_second": profile.peaks_per_second,
+        "length": len(peaks),
+        "data": [round(peak, 4) for peak in peaks],
+    }
