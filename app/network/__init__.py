@@ -4,6 +4,6 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from app.network import models, views  # noqa: F401 - models registers the tables
+    from app.network import agenda_models, exchange_models, models, views  # noqa: F401
 
     app.register_blueprint(views.bp)

@@ -1,13 +1,19 @@
-"""Directory of people and organisations (se mettre en réseau)."""
+"""Directory of people and organisations (se mettre en réseau).
+
+The agenda and the exchange space keep their tables in agenda_models.py and exchange_models.py.
+Themes are the library's shared ``Theme`` (table ``themes``).
+"""
 
 import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.library.models import Theme
 
 
 class Visibility(enum.StrEnum):
@@ -30,6 +36,26 @@ class OrganisationKind(enum.StrEnum):
     AUTRE = "autre"
 
 
+#: Labels of organisation kinds, for filters and badges.
+KIND_LABELS = {
+    OrganisationKind.PRODUCTEUR: _l("Producteur·rice"),
+    OrganisationKind.EPICERIE: _l("Épicerie / hub"),
+    OrganisationKind.AMAP: _l("AMAP"),
+    OrganisationKind.GROUPEMENT_ACHAT: _l("Groupement d'achat"),
+    OrganisationKind.MAGASIN_PRODUCTEURS: _l("Magasin de producteurs"),
+    OrganisationKind.COLLECTIVITE: _l("Collectivité"),
+    OrganisationKind.RESEAU: _l("Réseau"),
+    OrganisationKind.ACCOMPAGNATEUR: _l("Accompagnateur·rice"),
+    OrganisationKind.AUTRE: _l("Autre"),
+}
+
+VISIBILITY_LABELS = {
+    Visibility.PUBLIC: _l("Tout le monde"),
+    Visibility.MEMBERS: _l("Membres connectés"),
+    Visibility.HIDDEN: _l("Personne (masqué)"),
+}
+
+
 class AddressPrecision(enum.StrEnum):
     """How precisely the address is published (commune level by default, for privacy)."""
 
@@ -42,6 +68,27 @@ def _enum(cls, length=20):
     return sa.Enum(
         cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )
+
+
+person_themes = sa.Table(
+    "directory_person_themes",
+    db.metadata,
+    sa.Column(
+        "person_id", sa.ForeignKey("directory_people.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("theme_id", sa.ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+organisation_themes = sa.Table(
+    "directory_organisation_themes",
+    db.metadata,
+    sa.Column(
+        "organisation_id",
+        sa.ForeignKey("directory_organisations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("theme_id", sa.ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Person(db.Model):
@@ -92,6 +139,8 @@ class Person(db.Model):
 
     user = relationship("User")
     photo = relationship("StoredFile")
+    #: Themes of expertise: "peut témoigner sur…".
+    themes: Mapped[list[Theme]] = relationship(secondary=person_themes, order_by=Theme.position)
     affiliations: Mapped[list["Affiliation"]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
     )
@@ -158,6 +207,9 @@ class Organisation(db.Model):
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     logo = relationship("StoredFile")
+    themes: Mapped[list[Theme]] = relationship(
+        secondary=organisation_themes, order_by=Theme.position
+    )
     affiliations: Mapped[list["Affiliation"]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
     )
