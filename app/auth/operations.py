@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -119,9 +120,9 @@ def confirm_email(token: str) -> User:
     return user
 
 
-def _send(user_email: str, locale: str | None, subject: str, template: str, **ctx) -> None:
+def _send(user_email: str, locale: str | None, subject, template: str, **ctx) -> None:
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        send_mail(user_email, _(subject), render_template(template, **ctx))
+        send_mail(user_email, str(subject), render_template(template, **ctx))
 
 
 def register(email: str, password: str, display_name: str = "") -> None:
@@ -132,7 +133,7 @@ def register(email: str, password: str, display_name: str = "") -> None:
         _send(
             existing.email,
             existing.locale,
-            "Vous avez déjà un compte",
+            _l("Vous avez déjà un compte"),
             "auth/mail/already_registered.txt",
             user=existing,
             reset_url=url_for("auth.forgot_password", _external=True),
@@ -142,7 +143,7 @@ def register(email: str, password: str, display_name: str = "") -> None:
     _send(
         user.email,
         None,
-        "Confirmez votre adresse e-mail",
+        _l("Confirmez votre adresse e-mail"),
         "auth/mail/confirm.txt",
         user=user,
         confirm_url=url_for("auth.confirm", token=make_confirm_token(user), _external=True),
@@ -157,7 +158,7 @@ def request_password_reset(email: str) -> None:
     _send(
         user.email,
         user.locale,
-        "Réinitialiser votre mot de passe",
+        _l("Réinitialiser votre mot de passe"),
         "auth/mail/reset.txt",
         user=user,
         reset_url=url_for("auth.reset_password", token=make_reset_token(user), _external=True),

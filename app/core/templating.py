@@ -27,6 +27,11 @@ def nav_items():
     return items
 
 
+def has_endpoint(endpoint: str) -> bool:
+    """Tell whether a feature's page exists (templates link to features that may be absent)."""
+    return endpoint in current_app.view_functions
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
@@ -35,3 +40,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["has_endpoint"] = has_endpoint

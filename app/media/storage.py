@@ -37,8 +37,7 @@ def new_key(prefix: str, filename: str) -> str:
 
 
 def _check_key(key: str) -> str:
-    parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
+    if not key or "\\" in key or any(p in ("..", ".", "") for p in key.split("/")):
         raise StorageError(f"invalid storage key: {key!r}")
     return key
 
@@ -188,7 +187,9 @@ class S3Storage(Storage):
             aws_secret_access_key=conf.get("secret_access_key"),
             config=Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}),
         )
-        # Multipart above the threshold; memory is bounded by chunksize × concurrency.
+        self.threshold = int(conf["multipart_threshold"])
+        self.chunksize = max(int(conf["multipart_chunksize"]), 5 * 1024 * 1024)  # S3's minimum
+        # Used for downloads to a local file.
         self.transfer = TransferConfig(
             multipart_threshold=int(conf["multipart_threshold"]),
             multipart_chunksize=int(conf["multipart_chunksize"]),
@@ -202,12 +203,39 @@ class S3Storage(Storage):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def save(self, key, fileobj, *, content_type=None):
-        counter = _CountingReader(fileobj)
-        extra = {"ContentType": content_type} if content_type else None
-        self.client.upload_fileobj(
-            counter, self.bucket, self.object_key(key), ExtraArgs=extra, Config=self.transfer
-        )
-        return counter.count
+        # One chunk in memory at a time: a single PUT below the threshold, multipart above it.
+        # (boto3's upload_fileobj buffers up to ten chunks of a non-seekable stream.)
+        object_key = self.object_key(key)
+        extra = {"ContentType": content_type} if content_type else {}
+        first = _read_exactly(fileobj, self.threshold)
+        if len(first) < self.threshold:
+            self.client.put_object(Bucket=self.bucket, Key=object_key, Body=first, **extra)
+            return len(first)
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=object_key, **extra
+        )["UploadId"]
+        parts, total, chunk = [], 0, first
+        try:
+            while chunk:
+                number = len(parts) + 1
+                etag = self.client.upload_part(
+                    Bucket=self.bucket, Key=object_key, UploadId=upload_id,
+                    PartNumber=number, Body=chunk,
+                )["ETag"]
+                parts.append({"PartNumber": number, "ETag": etag})
+                total += len(chunk)
+                chunk = _read_exactly(fileobj, self.chunksize)
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=object_key, UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            # Nothing half-written stays behind: S3 discards the parts.
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=object_key, UploadId=upload_id
+            )
+            raise
+        return total
 
     def open(self, key):
         from botocore.exceptions import ClientError
@@ -275,17 +303,15 @@ class S3Storage(Storage):
         self.client.head_bucket(Bucket=self.bucket)
 
 
-class _CountingReader:
-    """Wrap a file object and count the bytes read from it."""
-
-    def __init__(self, fileobj):
-        self.fileobj = fileobj
-        self.count = 0
-
-    def read(self, size=-1):
-        data = self.fileobj.read(size)
-        self.count += len(data)
-        return data
+def _read_exactly(fileobj, size: int) -> bytes:
+    """Read size bytes unless the stream ends first (streams may return short reads)."""
+    buf = bytearray()
+    while len(buf) < size:
+        data = fileobj.read(size - len(buf))
+        if not data:
+            break
+        buf += data
+    return bytes(buf)
 
 
 def build_storage(conf: dict, backend: str | None = None) -> Storage:
