@@ -23,7 +23,7 @@ from app.media.runner import (
     run_ffmpeg,
     temporary_name,
 )
-from app.media.transcode import PROGRESS_ARGS, build_waveform_pcm, compute_peaks
+from app.media.transcode import PROGRESS_ARGS, build_waveform_pcm, compute_peaks, local_arg
 
 Path = str | os.PathLike[str]
 
@@ -64,7 +64,7 @@ def build_loudness_scan(src: Path, *, channel_layout: str) -> Any:
     The layout is pinned because the same mono signal reads −19, −16.5 or −13.5 LUFS depending
     on whether ffmpeg sees it as unknown, mono or dual-mono.
     """
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     measured = (
         source["a:0"]
         .filter("aformat", channel_layouts=channel_layout)
@@ -114,7 +114,7 @@ def build_audio_edition(
     src: Path, out: Path, profile: AudioEditionProfile, *, gain_db: float, limit_dbtp: float
 ) -> Any:
     """Encode the first audio stream to the edition's MP3 with gain and a peak limiter."""
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     processed = (
         source["a:0"]
         # Resample and downmix first so the limiter sees the signal that gets encoded.
@@ -132,7 +132,7 @@ def build_audio_edition(
     )
     return ffmpeg.output(
         processed,
-        os.fspath(out),
+        local_arg(out),
         vn=None,
         f=profile.extension,
         acodec=profile.codec,
@@ -245,7 +245,7 @@ def build_jingle(
             .filter("aformat", channel_layouts=channel_layout)
         )
     joined = notes[0] if len(notes) == 1 else ffmpeg.concat(*notes, v=0, a=1)
-    return ffmpeg.output(joined, os.fspath(out), acodec="pcm_s16le", ar=profile.sample_rate)
+    return ffmpeg.output(joined, local_arg(out), acodec="pcm_s16le", ar=profile.sample_rate)
 
 
 def build_concat_audio(
@@ -255,14 +255,14 @@ def build_concat_audio(
     if not inputs:
         raise ValueError("inputs must not be empty")
     parts = [
-        ffmpeg.input(os.fspath(path))["a:0"]
+        ffmpeg.input(local_arg(path))["a:0"]
         .filter("aresample", sample_rate)
         .filter("aformat", channel_layouts=channel_layout)
         for path in inputs
     ]
     joined = parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=0, a=1)
     return ffmpeg.output(
-        joined, os.fspath(out), vn=None, acodec="pcm_s16le", ar=sample_rate
+        joined, local_arg(out), vn=None, acodec="pcm_s16le", ar=sample_rate
     ).global_args(*PROGRESS_ARGS)
 
 

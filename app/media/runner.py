@@ -20,8 +20,6 @@ INPUT_ERROR_MARKERS = (
     "Invalid data found when processing input",
     "moov atom not found",
     "does not contain any stream",
-    "Output file #0 does not contain any stream",
-    "Stream map '' matches no streams",
     "matches no streams",
 )
 

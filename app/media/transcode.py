@@ -30,6 +30,11 @@ PROGRESS_ARGS = ("-progress", "pipe:1", "-nostats")
 Path = str | os.PathLike[str]
 
 
+def local_arg(path: Path) -> str:
+    """Return the absolute path, so ffmpeg never reads a file name as an option or a protocol."""
+    return os.path.abspath(os.fspath(path))
+
+
 def _even(value: float) -> int:
     """Round down to an even number of pixels (4:2:0 chroma needs even sizes), at least 2."""
     return max(2, int(value) // 2 * 2)
@@ -42,11 +47,11 @@ def _num(value: float) -> str:
 
 def build_remux(src: Path, out: Path) -> Any:
     """Copy the first video and audio streams into an MP4 with the index up front (faststart)."""
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     return ffmpeg.output(
         source["v:0"],
         source["a:0?"],
-        os.fspath(out),
+        local_arg(out),
         c="copy",
         f="mp4",
         movflags="+faststart",
@@ -75,7 +80,7 @@ def build_web_video(src: Path, out: Path, video: VideoInfo, profile: VideoProfil
     width, height = target_video_size(video, profile.max_short_side)
     fps = target_fps(video, profile)
     keyint = max(1, round(fps * profile.keyframe_interval_s))
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     picture = (
         source["v:0"]
         .filter("scale", w=width, h=height, flags="bicubic")
@@ -84,7 +89,7 @@ def build_web_video(src: Path, out: Path, video: VideoInfo, profile: VideoProfil
     return ffmpeg.output(
         picture,
         source["a:0?"],
-        os.fspath(out),
+        local_arg(out),
         f="mp4",
         vcodec=profile.video_codec,
         preset=profile.preset,
@@ -107,10 +112,10 @@ def build_web_video(src: Path, out: Path, video: VideoInfo, profile: VideoProfil
 
 def build_audio_copy(src: Path, out: Path) -> Any:
     """Extract the first audio stream without decoding anything (M4A for AAC sources)."""
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     return ffmpeg.output(
         source["a:0"],
-        os.fspath(out),
+        local_arg(out),
         vn=None,
         acodec="copy",
         movflags="+faststart",
@@ -130,10 +135,10 @@ def build_poster(
     width, _ = video.display_size
     # -noaccurate_seek keeps the keyframe just before at_s; an accurate seek would drop it and
     # find no later keyframe in short or sparse-GOP recordings.
-    source = ffmpeg.input(os.fspath(src), ss=_num(at_s), skip_frame="nokey", noaccurate_seek=None)
+    source = ffmpeg.input(local_arg(src), ss=_num(at_s), skip_frame="nokey", noaccurate_seek=None)
     picture = source["v:0"].filter("scale", w=_even(min(width, profile.max_width)), h=-2)
     return ffmpeg.output(
-        picture, os.fspath(out), vframes=1, f="image2", update=1, **{"q:v": profile.jpeg_quality}
+        picture, local_arg(out), vframes=1, f="image2", update=1, **{"q:v": profile.jpeg_quality}
     )
 
 
@@ -168,7 +173,7 @@ def build_storyboard(
     src: Path, out: Path, layout: StoryboardLayout, profile: StoryboardProfile
 ) -> Any:
     """Tile keyframe thumbnails (one per interval) into one JPEG sprite, decoding keyframes only."""
-    source = ffmpeg.input(os.fspath(src), skip_frame="nokey")
+    source = ffmpeg.input(local_arg(src), skip_frame="nokey")
     sprite = (
         source["v:0"]
         .filter("fps", fps=f"1/{_num(layout.interval_s)}")
@@ -182,13 +187,13 @@ def build_storyboard(
         .filter("tile", layout=f"{layout.columns}x{layout.rows}")
     )
     return ffmpeg.output(
-        sprite, os.fspath(out), vframes=1, f="image2", update=1, **{"q:v": profile.jpeg_quality}
+        sprite, local_arg(out), vframes=1, f="image2", update=1, **{"q:v": profile.jpeg_quality}
     )
 
 
 def build_waveform_pcm(src: Path, profile: WaveformProfile) -> Any:
     """Decode the first audio stream to low-rate mono 16-bit PCM on stdout (video untouched)."""
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     return ffmpeg.output(
         source["a:0"], "pipe:", vn=None, f="s16le", acodec="pcm_s16le", ac=1, ar=profile.sample_rate
     )
@@ -259,11 +264,11 @@ def keep_ranges_from_cuts(
 
 def build_segment_copy(src: Path, out: Path, start: float, end: float) -> Any:
     """Copy [start, end) without re-encoding; the cut snaps to the keyframe before ``start``."""
-    source = ffmpeg.input(os.fspath(src), ss=_num(start), to=_num(end))
+    source = ffmpeg.input(local_arg(src), ss=_num(start), to=_num(end))
     return ffmpeg.output(
         source["v:0?"],
         source["a:0?"],
-        os.fspath(out),
+        local_arg(out),
         c="copy",
         avoid_negative_ts="make_zero",
         movflags="+faststart",
@@ -282,8 +287,8 @@ def concat_list_text(paths: Sequence[Path]) -> str:
 
 def build_concat_copy(list_file: Path, out: Path) -> Any:
     """Join segments listed in ``list_file`` (see concat_list_text) by stream copy."""
-    source = ffmpeg.input(os.fspath(list_file), f="concat", safe=0)
-    return ffmpeg.output(source, os.fspath(out), c="copy", movflags="+faststart").global_args(
+    source = ffmpeg.input(local_arg(list_file), f="concat", safe=0)
+    return ffmpeg.output(source, local_arg(out), c="copy", movflags="+faststart").global_args(
         *PROGRESS_ARGS
     )
 
@@ -294,7 +299,7 @@ def build_cut_audio(
     """Keep only ``keep_ranges`` of the first audio stream, sample-accurately, as WAV."""
     if not keep_ranges:
         raise ValueError("keep_ranges must not be empty")
-    source = ffmpeg.input(os.fspath(src))
+    source = ffmpeg.input(local_arg(src))
     parts = [
         source["a:0"]
         .filter("atrim", start=_num(start), end=_num(end))
@@ -303,5 +308,5 @@ def build_cut_audio(
     ]
     joined = parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=0, a=1)
     return ffmpeg.output(
-        joined, os.fspath(out), vn=None, acodec="pcm_s16le", ar=sample_rate
+        joined, local_arg(out), vn=None, acodec="pcm_s16le", ar=sample_rate
     ).global_args(*PROGRESS_ARGS)

@@ -61,6 +61,14 @@ def test_remux_output_is_faststart_and_untouched(h264_mp4, tmp_path):
     assert probe(out).duration == pytest.approx(8, abs=0.1)
 
 
+def test_unicode_spaces_and_dashes_in_file_names(h264_mp4, tmp_path):
+    source = tmp_path / "-Réunion d'été – n°1.mp4"
+    source.write_bytes(h264_mp4.read_bytes())
+    out = tmp_path / "replay d'été.mp4"
+    run_ffmpeg(lambda tmp: build_remux(source, tmp), output=out)
+    assert probe(out).video.codec == "h264"
+
+
 def test_vp9_webm_is_encoded_to_720p_h264_aac_faststart(vp9_webm, tmp_path):
     source = probe(vp9_webm)
     out = tmp_path / "replay-720p.mp4"

@@ -1,5 +1,6 @@
 """The pure builders: exact ffmpeg arguments, checked without running ffmpeg."""
 
+import os
 import struct
 
 import pytest
@@ -42,7 +43,13 @@ def test_remux_copies_streams_with_faststart():
     maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
     assert maps == ["0:v:0", "0:a:0?"]
     assert "-filter_complex" not in args
-    assert args.index("out.mp4") < args.index("-progress")
+    assert args.index(os.path.abspath("out.mp4")) < args.index("-progress")
+
+
+def test_file_names_cannot_pass_for_options_or_protocols():
+    args = build_remux("-i.mp4", "concat:a.mp4|b.mp4").get_args()
+    assert value_after(args, "-i") == os.path.abspath("-i.mp4")
+    assert args[-4] == os.path.abspath("concat:a.mp4|b.mp4")
 
 
 def test_web_video_downscales_1080p_to_720p_at_15_fps():
