@@ -173,6 +173,7 @@ class _GuideReader:
         self.chapter_level: int | None = None
         self.parts = 0
         self.has_content = False
+        self.title_heading_seen = False
         self.index = 0
         self.heading = self.title or "Introduction"
         # The opening says what the guide is and that a synthetic voice reads it.
@@ -232,11 +233,15 @@ class _GuideReader:
         if (
             self.chapter_level is None
             and level == 1
-            and self.index == 0
+            and not self.title_heading_seen
             and all(p.kind == "announcement" for p in self.paragraphs)
-            and _same_text(text, self.title)
         ):
-            # The guide repeats its title as a first-level heading: it is already announced.
+            self.title_heading_seen = True
+            # A first-level heading before any text is the guide's own title, not a chapter:
+            # chapters are the next level down. Read it unless it repeats the announced title.
+            if not _same_text(text, self.title):
+                self.has_content = True
+                self._add(_paragraph("announcement", [text]))
             return
         if self.chapter_level is None or level <= self.chapter_level:
             self.chapter_level = self.chapter_level or level

@@ -280,3 +280,19 @@ def test_sections_stream_before_the_whole_guide_is_read():
 
     assert [s.heading for s in first_two] == ["Gros guide", "Étape 1"]
     assert consumed < len(lines) / 10
+
+
+def test_a_leading_title_heading_is_not_a_chapter_even_when_it_differs():
+    sections = prepare_guide("# Vendre en direct\n\nTexte.\n\n## Un\n\nA.\n\n## Deux\n\nB.\n",
+                             "Guide de la vente")
+
+    assert [s.heading for s in sections] == ["Guide de la vente", "Un", "Deux"]
+    assert sections[0].text_to_speak.split("\n")[:3] == [
+        "Guide de la vente.", "Version audio lue par une voix de synthèse.", "Vendre en direct.",
+    ]
+
+
+def test_first_level_chapters_after_the_title_heading_are_chapters():
+    sections = prepare_guide("# Guide\n\n# Un\n\nA.\n\n# Deux\n\nB.\n", "Guide")
+
+    assert [s.heading for s in sections] == ["Guide", "Un", "Deux"]

@@ -1,0 +1,115 @@
+"""Cache of synthesised section audio, keyed by the section's content hash.
+
+The cache sits on any object with the project storage's methods (``save``, ``open``, ``exists``,
+``local_path``), so it runs on local disk or S3 alike. ``DirectoryStorage`` is the smallest such
+object, for tests and for running the text-to-speech layer on its own.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+#: Bump the version when the stored audio format changes, so old entries are never reused.
+DEFAULT_PREFIX = "tts/sections/v1"
+_HASH_RE = re.compile(r"[0-9a-f]{16,128}")
+
+
+class StorageLike(Protocol):
+    """The part of ``app.media.storage.Storage`` the cache needs."""
+
+    def save(self, key: str, fileobj: BinaryIO) -> object: ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def local_path(self, key: str) -> AbstractContextManager[Path]: ...
+
+
+class DirectoryStorage:
+    """Files under one directory, with the storage interface the cache expects."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not key or key.startswith("/") or ".." in Path(key).parts:
+            raise ValueError(f"invalid key: {key!r}")
+        return self.root / key
+
+    def save(self, key: str, fileobj: BinaryIO) -> int:
+        """Copy fileobj to key through a temporary file, so readers never see half a file."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(fileobj, out, 1024 * 1024)
+            os.replace(partial, target)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+        return target.stat().st_size
+
+    def open(self, key: str) -> BinaryIO:
+        """Open key for reading."""
+        return self._path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        """Tell whether key holds a file."""
+        return self._path(key).is_file()
+
+    @contextmanager
+    def local_path(self, key: str):
+        """Yield the file's own path: it is already local."""
+        path = self._path(key)
+        if not path.is_file():
+            raise FileNotFoundError(key)
+        yield path
+
+
+class SectionCache:
+    """Section WAVs by content hash; paths from ``get`` stay valid until ``close``."""
+
+    def __init__(self, storage: StorageLike, prefix: str = DEFAULT_PREFIX) -> None:
+        self.storage = storage
+        self.prefix = prefix.strip("/")
+        # On S3, local_path downloads to a temporary file that lives as long as its context.
+        self._open_paths = ExitStack()
+
+    @classmethod
+    def in_directory(cls, root: str | os.PathLike) -> "SectionCache":
+        """Return a cache stored under a local directory."""
+        return cls(DirectoryStorage(root))
+
+    def key(self, content_hash: str) -> str:
+        """Return the storage key of a section's audio."""
+        if not _HASH_RE.fullmatch(content_hash):
+            raise ValueError(f"not a content hash: {content_hash!r}")
+        return f"{self.prefix}/{content_hash[:2]}/{content_hash}.wav"
+
+    def get(self, content_hash: str) -> Path | None:
+        """Return a local path to the cached audio, or None on a miss."""
+        key = self.key(content_hash)
+        if not self.storage.exists(key):
+            return None
+        return self._open_paths.enter_context(self.storage.local_path(key))
+
+    def put(self, content_hash: str, wav_path: str | os.PathLike) -> None:
+        """Store a section's audio under its hash."""
+        with open(wav_path, "rb") as fileobj:
+            self.storage.save(self.key(content_hash), fileobj)
+
+    def close(self) -> None:
+        """Release the local copies handed out by ``get``."""
+        self._open_paths.close()
+
+    def __enter__(self) -> "SectionCache":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
