@@ -140,11 +140,11 @@ _PERCENT_RE = re.compile(r"(?<=\d) ?%")
 _UNIT_RE = re.compile(
     r"(?<![\d,])(" + _NUM + r")(?:,(\d+))? ?("
     + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-    + r")(?![\w²])"
+    + r")(?![\w²'])"
 )
 _PER_RE = re.compile(
     r"(?<=[\w€]) ?/ ?(" + "|".join(re.escape(u) for u in sorted(_PER, key=len, reverse=True))
-    + r")(?![\w²])"
+    + r")(?![\w²'])"
 )
 _DOTTED_RE = re.compile(r"(?<![\d.,])\d+(?:\.\d+)+(?![\d])")
 _THOUSANDS_DOTS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+")

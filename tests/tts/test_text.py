@@ -2,6 +2,9 @@
 
 import inspect
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,6 +92,8 @@ La SCIC, le GIE et la SAS. ~~Texte retiré.~~ Fin 🎉.
          "Voir openfoodfrance point org"),
         ("Texte 中文 ici", "Texte ici"),
         ("Appelez le 06 12 34", "Appelez le zéro six douze trente-quatre"),
+        ("En 2024 l’AMAP a livré 5 t", "En deux mille vingt-quatre l'amap a livré cinq tonnes"),
+        ("la version 2.1 du guide", "la version deux point un du guide"),
     ],
 )
 def test_speakable_expands_french_numbers_dates_and_abbreviations(written, spoken):
@@ -296,3 +301,16 @@ def test_first_level_chapters_after_the_title_heading_are_chapters():
     sections = prepare_guide("# Guide\n\n# Un\n\nA.\n\n# Deux\n\nB.\n", "Guide")
 
     assert [s.heading for s in sections] == ["Guide", "Un", "Deux"]
+
+
+def test_the_tts_layer_imports_no_database_and_no_worker():
+    # A fresh interpreter, since this test session has already imported the whole app.
+    code = (
+        "import sys, app.tts.text, app.tts.engines, app.tts.cache, app.tts.assemble,"
+        " app.tts.transcript, app.tts.edition;"
+        "print(sorted(m for m in ('sqlalchemy', 'flask_sqlalchemy', 'celery', 'app.extensions',"
+        " 'workers', 'feeds') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[2])
+    assert result.stdout.strip() == "[]"
