@@ -23,9 +23,18 @@ from app.media.runner import (
     run_ffmpeg,
     temporary_name,
 )
-from app.media.transcode import PROGRESS_ARGS, build_waveform_pcm, compute_peaks, local_arg
+from app.media.transcode import (
+    PROGRESS_ARGS,
+    build_waveform_pcm,
+    compute_peaks,
+    cut_streams,
+    local_arg,
+)
 
 Path = str | os.PathLike[str]
+
+#: Sorted, non-overlapping (start, end) seconds to keep; None keeps everything.
+KeepRanges = Sequence[tuple[float, float]] | None
 
 #: ebur128 reports −70 LUFS (its absolute gate) for silence.
 SILENCE_LUFS = -70.0
@@ -58,16 +67,15 @@ class AudioEditionError(Exception):
     """The edition could not be brought under the true-peak ceiling."""
 
 
-def build_loudness_scan(src: Path, *, channel_layout: str) -> Any:
+def build_loudness_scan(src: Path, *, channel_layout: str, keep_ranges: KeepRanges = None) -> Any:
     """Measure integrated loudness and true peak of the first audio stream (video untouched).
 
     The layout is pinned because the same mono signal reads −19, −16.5 or −13.5 LUFS depending
     on whether ffmpeg sees it as unknown, mono or dual-mono.
     """
-    source = ffmpeg.input(local_arg(src))
+    _, sound = cut_streams(ffmpeg.input(local_arg(src)), keep_ranges, with_video=False)
     measured = (
-        source["a:0"]
-        .filter("aformat", channel_layouts=channel_layout)
+        sound.filter("aformat", channel_layouts=channel_layout)
         # framelog=verbose keeps the ten lines per second of momentary loudness out of the log.
         .filter("ebur128", peak="true", framelog="verbose")
     )
@@ -102,21 +110,31 @@ def parse_ebur128_summary(lines: Sequence[str]) -> Loudness:
     )
 
 
-def measure_loudness(src: Path, *, channel_layout: str, timeout: float | None = None) -> Loudness:
+def measure_loudness(
+    src: Path, *, channel_layout: str, keep_ranges: KeepRanges = None, timeout: float | None = None
+) -> Loudness:
     """Return the loudness of the file's first audio stream, in the given channel layout."""
     result = run_ffmpeg(
-        build_loudness_scan(src, channel_layout=channel_layout), timeout=timeout, tail_lines=80
+        build_loudness_scan(src, channel_layout=channel_layout, keep_ranges=keep_ranges),
+        timeout=timeout,
+        tail_lines=80,
     )
     return parse_ebur128_summary(result.log_tail)
 
 
 def build_audio_edition(
-    src: Path, out: Path, profile: AudioEditionProfile, *, gain_db: float, limit_dbtp: float
+    src: Path,
+    out: Path,
+    profile: AudioEditionProfile,
+    *,
+    gain_db: float,
+    limit_dbtp: float,
+    keep_ranges: KeepRanges = None,
 ) -> Any:
-    """Encode the first audio stream to the edition's MP3 with gain and a peak limiter."""
-    source = ffmpeg.input(local_arg(src))
+    """Encode the first audio stream (or its kept ranges) to MP3 with gain and a peak limiter."""
+    _, sound = cut_streams(ffmpeg.input(local_arg(src)), keep_ranges, with_video=False)
     processed = (
-        source["a:0"]
+        sound
         # Resample and downmix first so the limiter sees the signal that gets encoded.
         .filter("aresample", profile.sample_rate)
         .filter("aformat", channel_layouts=profile.channel_layout)
@@ -149,6 +167,7 @@ def make_audio_edition(
     out: Path,
     profile: AudioEditionProfile,
     *,
+    keep_ranges: KeepRanges = None,
     duration: float | None = None,
     on_progress: ProgressCallback | None = None,
     timeout: float | None = None,
@@ -158,8 +177,11 @@ def make_audio_edition(
     MP3 encoding raises true peak (by about 3 dB on speech), so each encode is measured: over the
     ceiling, the limiter ceiling goes down; under it but off target, the gain is corrected and the
     spare headroom given back to the limiter. ``out`` only appears once an encode passes.
+    ``keep_ranges`` applies the montage; ``duration`` (of the result) drives the progress.
     """
-    source = measure_loudness(src, channel_layout=profile.channel_layout, timeout=timeout)
+    source = measure_loudness(
+        src, channel_layout=profile.channel_layout, keep_ranges=keep_ranges, timeout=timeout
+    )
     gain = profile.target_lufs - source.integrated_lufs
     if source.integrated_lufs <= SILENCE_LUFS or gain > profile.max_gain_db:
         raise MediaRejected(
@@ -174,7 +196,7 @@ def make_audio_edition(
         for attempt in range(1, profile.max_attempts + 1):
             run = run_ffmpeg(
                 lambda tmp, gain=gain, limit=limit: build_audio_edition(
-                    src, tmp, profile, gain_db=gain, limit_dbtp=limit
+                    src, tmp, profile, gain_db=gain, limit_dbtp=limit, keep_ranges=keep_ranges
                 ),
                 output=candidate,
                 duration=duration,

@@ -75,20 +75,59 @@ def target_fps(video: VideoInfo, profile: VideoProfile) -> float:
     return min(profile.fps, video.fps)
 
 
-def build_web_video(src: Path, out: Path, video: VideoInfo, profile: VideoProfile) -> Any:
-    """Encode the web replay: H.264/AAC MP4, downscaled only, reduced frame rate, faststart."""
+def cut_streams(
+    source: Any, keep_ranges: Sequence[tuple[float, float]] | None, *, with_video: bool
+) -> tuple[Any, Any]:
+    """Return (video, audio) streams of ``source`` keeping only ``keep_ranges``, frame-accurately.
+
+    Without ranges the first streams are returned untouched (video is None unless asked for).
+    """
+    if not keep_ranges:
+        return (source["v:0"] if with_video else None), source["a:0"]
+    parts = []
+    for start, end in keep_ranges:
+        if with_video:
+            parts.append(
+                source["v:0"].trim(start=_num(start), end=_num(end)).setpts("PTS-STARTPTS")
+            )
+        parts.append(
+            source["a:0"]
+            .filter("atrim", start=_num(start), end=_num(end))
+            .filter("asetpts", "PTS-STARTPTS")
+        )
+    if len(keep_ranges) == 1:
+        return (parts[0], parts[1]) if with_video else (None, parts[0])
+    joined = ffmpeg.concat(*parts, v=int(with_video), a=1).node
+    return (joined[0], joined[1]) if with_video else (None, joined[0])
+
+
+def build_web_video(
+    src: Path,
+    out: Path,
+    video: VideoInfo,
+    profile: VideoProfile,
+    *,
+    keep_ranges: Sequence[tuple[float, float]] | None = None,
+) -> Any:
+    """Encode the web replay: H.264/AAC MP4, downscaled only, reduced frame rate, faststart.
+
+    With ``keep_ranges`` (the montage), only those parts are kept, cut exactly in the same pass.
+    """
     width, height = target_video_size(video, profile.max_short_side)
     fps = target_fps(video, profile)
     keyint = max(1, round(fps * profile.keyframe_interval_s))
     source = ffmpeg.input(local_arg(src))
-    picture = (
-        source["v:0"]
-        .filter("scale", w=width, h=height, flags="bicubic")
-        .filter("fps", fps=_num(fps))
+    if keep_ranges:
+        picture, sound = cut_streams(source, keep_ranges, with_video=True)
+    else:
+        # Optional audio: a silent screen recording still gets a replay.
+        picture, sound = source["v:0"], source["a:0?"]
+    picture = picture.filter("scale", w=width, h=height, flags="bicubic").filter(
+        "fps", fps=_num(fps)
     )
     return ffmpeg.output(
         picture,
-        source["a:0?"],
+        sound,
         local_arg(out),
         f="mp4",
         vcodec=profile.video_codec,
@@ -299,14 +338,7 @@ def build_cut_audio(
     """Keep only ``keep_ranges`` of the first audio stream, sample-accurately, as WAV."""
     if not keep_ranges:
         raise ValueError("keep_ranges must not be empty")
-    source = ffmpeg.input(local_arg(src))
-    parts = [
-        source["a:0"]
-        .filter("atrim", start=_num(start), end=_num(end))
-        .filter("asetpts", "PTS-STARTPTS")
-        for start, end in keep_ranges
-    ]
-    joined = parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=0, a=1)
+    _, sound = cut_streams(ffmpeg.input(local_arg(src)), keep_ranges, with_video=False)
     return ffmpeg.output(
-        joined, local_arg(out), vn=None, acodec="pcm_s16le", ar=sample_rate
+        sound, local_arg(out), vn=None, acodec="pcm_s16le", ar=sample_rate
     ).global_args(*PROGRESS_ARGS)

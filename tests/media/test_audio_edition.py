@@ -63,6 +63,17 @@ def test_stereo_edition_targets_minus_16_lufs(vp9_webm, tmp_path):
     assert result.integrated_lufs == integrated
 
 
+def test_edition_applies_the_montage(h264_mp4, tmp_path):
+    out = tmp_path / "edited.mp3"
+    make_audio_edition(
+        h264_mp4, out, profiles.PODCAST_MONO, keep_ranges=[(0.5, 3.0), (4.0, 6.5)], duration=5
+    )
+    assert probe(out).duration == pytest.approx(5.0, abs=0.1)
+    integrated, peak = ebur128(out, "mono")
+    assert integrated == pytest.approx(-19.0, abs=1.0)
+    assert peak <= -1.0
+
+
 def test_hot_source_is_limited_under_the_ceiling(speech_wav, tmp_path):
     """A clipped, over-loud recording still comes out at the target with true peak ≤ −1 dBTP."""
     hot = tmp_path / "hot.wav"

@@ -89,6 +89,22 @@ def test_vp9_webm_is_encoded_to_720p_h264_aac_faststart(vp9_webm, tmp_path):
     assert streams(out)["video"]["profile"] == "High"
 
 
+def test_montage_encode_keeps_only_the_kept_ranges(h264_mp4, tmp_path):
+    source = probe(h264_mp4)
+    out = tmp_path / "edited-720p.mp4"
+    run_ffmpeg(
+        lambda tmp: build_web_video(
+            h264_mp4, tmp, source.video, profiles.WEB_720P, keep_ranges=[(0.5, 2.0), (4.0, 6.5)]
+        ),
+        output=out,
+        duration=4.0,
+    )
+    assert_faststart(out)
+    result = probe(out)
+    assert (result.video.codec, result.audio.codec) == ("h264", "aac")
+    assert result.duration == pytest.approx(4.0, abs=0.15)
+
+
 def test_audio_copy_keeps_the_aac_stream(h264_mp4, tmp_path):
     out = tmp_path / "audio.m4a"
     run_ffmpeg(lambda tmp: build_audio_copy(h264_mp4, tmp), output=out)

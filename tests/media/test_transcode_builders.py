@@ -78,6 +78,16 @@ def test_web_video_never_upscales_size_or_frame_rate():
     assert value_after(args, "-g") == "40"
 
 
+def test_web_video_applies_the_montage_in_the_same_pass():
+    args = build_web_video(
+        "in.mp4", "out.mp4", video(), profiles.WEB_720P, keep_ranges=[(90, 200), (250, 400)]
+    ).get_args()
+    graph = value_after(args, "-filter_complex")
+    assert "trim=end=200:start=90" in graph and "atrim=end=400:start=250" in graph
+    assert "concat=a=1:n=2:v=1" in graph
+    assert "0:a:0?" not in args  # the cut audio comes from the graph
+
+
 def test_target_size_handles_portrait_phones_and_odd_sizes():
     assert target_video_size(video(1920, 1080, rotation=90), 720) == (720, 1280)
     assert target_video_size(video(1080, 1920), 720) == (720, 1280)
