@@ -129,7 +129,10 @@ _SUPERSCRIPTS = str.maketrans({"ᵉ": "e", "ʳ": "r", "ᵈ": "d", "ˢ": "s", "�
 _URL_RE = re.compile(r"\b(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _ISO_DATE_RE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
-_DATE_RE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?![\d/])")
+_DATE_RE = re.compile(
+    r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|(?<=/\d\d/)\d{2}|(?<=/\d/)\d{2})"
+    r"(?![\d/]|[.-]\d)"
+)
 _RANGE_RE = re.compile(r"(\d(?: ?h(?:\d\d)?)?|%|€)\s*[–-]\s*(?=\d)")
 _TIME_RE = re.compile(r"(?<![\d,])([01]?\d|2[0-4]) ?[hH] ?([0-5]\d)(?!\d)")
 _CLOCK_RE = re.compile(r"(?<![\d:,])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])")
@@ -159,7 +162,7 @@ _ABBREVIATION_RE = re.compile(
 _SYMBOLS = {"&": " et ", "+": " plus ", "=": " égale ", "@": " arobase ", "§": " paragraphe ",
             "€": " euros ", "%": " pour cent ", "/": " ", "(": ", ", ")": ", ", "[": ", ",
             "]": ", ", "{": ", ", "}": ", ", "–": ", ", "—": ", ", "•": ", ", "·": ", ",
-            "→": ", ", "⇒": ", ", "«": " ", "»": " ", '"': " ", "“": " ", "”": " ", ";": ";"}
+            "→": ", ", "⇒": ", ", "«": " ", "»": " ", '"': " ", "“": " ", "”": " "}
 #: Punctuation kept in spoken text: the engines turn it into pauses.
 _KEPT_PUNCTUATION = set(".,;:!?'-")
 
@@ -268,8 +271,8 @@ def _date(day: int, month: int, year: int) -> str | None:
 
 
 def _replace_date(match: re.Match) -> str:
-    day, month, year = (int(g) for g in match.groups())
-    if len(match.group(3)) == 2:
+    day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    if len(match.group(4)) == 2:
         year += 2000
     return _date(day, month, year) or match.group(0)
 
