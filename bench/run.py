@@ -8,6 +8,7 @@ in its own process so one's memory or failure does not affect another's figures.
 """
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,8 +26,9 @@ def main(names: list[str]) -> int:
     for script in scripts:
         print(f"== {script.stem}", flush=True)
         start = time.monotonic()
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         proc = subprocess.run(
-            [sys.executable, str(script)], cwd=HERE.parent, capture_output=True, text=True
+            [sys.executable, str(script)], cwd=HERE.parent, env=env, capture_output=True, text=True
         )
         for line in proc.stdout.splitlines():
             if line.startswith("BENCH "):
