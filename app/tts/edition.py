@@ -67,8 +67,8 @@ def synthesize_sections(
     max_workers: int = 1,
     on_section: Callable[[SectionAudio], None] | None = None,
 ) -> list[SectionAudio]:
-    """Return every section's audio in order, synthesising only cache misses (in parallel when
-    max_workers > 1: each engine run is a separate process)."""
+    """Return every section's audio in order, synthesising only cache misses."""
+    # Threads suffice for max_workers > 1: each engine run is a separate process.
     engine.ensure_available()
     results: list[SectionAudio] = []
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:

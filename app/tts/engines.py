@@ -184,12 +184,11 @@ class PiperEngine(Engine):
 
 
 def get_engine(config: Mapping) -> Engine:
-    """Return the configured engine, ready to run, or raise EngineUnavailable.
-
-    Keys: TTS_ENGINE ("auto", "espeak" or "piper"; default "auto": Piper when its model is
-    configured and usable, otherwise espeak-ng), TTS_VOICE, TTS_SPEED, TTS_PITCH,
-    TTS_ESPEAK_BINARY, TTS_PIPER_BINARY, TTS_PIPER_MODEL, TTS_PIPER_SPEAKER.
-    """
+    """Return the configured engine, ready to run, or raise EngineUnavailable."""
+    # Keys: TTS_ENGINE ("auto", "espeak" or "piper"; "auto" takes Piper when its model is
+    # configured and usable, otherwise espeak-ng), TTS_VOICE, TTS_SPEED, TTS_PITCH,
+    # ESPEAK_BINARY (the key app/config.py already has), TTS_PIPER_BINARY, TTS_PIPER_MODEL,
+    # TTS_PIPER_SPEAKER.
     choice = str(config.get("TTS_ENGINE") or "auto").lower()
     if choice not in ("auto", "espeak", "espeak-ng", "piper"):
         raise EngineUnavailable(f"Moteur de synthèse vocale inconnu : {choice}.")
@@ -209,7 +208,7 @@ def get_engine(config: Mapping) -> Engine:
     elif choice == "piper":
         raise EngineUnavailable(PiperEngine.missing_message)
     engine = EspeakEngine(
-        binary=config.get("TTS_ESPEAK_BINARY") or "espeak-ng",
+        binary=config.get("ESPEAK_BINARY") or "espeak-ng",
         voice=config.get("TTS_VOICE") or "fr",
         speed=config.get("TTS_SPEED") or 160,
         pitch=config.get("TTS_PITCH") or 50,

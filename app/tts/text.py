@@ -115,8 +115,7 @@ def iter_sections(
     engine_id: str = DEFAULT_ENGINE_ID,
     voice: str = DEFAULT_VOICE,
 ) -> Iterator[Section]:
-    """Yield a guide's sections in order as soon as each is complete; raise EmptyGuide at the end
-    if nothing could be read aloud."""
+    """Yield a guide's sections in order as each completes; raise EmptyGuide if none can be read."""
     lines = markdown.splitlines(keepends=True) if isinstance(markdown, str) else markdown
     reader = _GuideReader(title, engine_id, voice)
     for batch in _batches(lines):

@@ -25,11 +25,9 @@ class Cue(NamedTuple):
 def build_cues(
     sections: Sequence[Section], timings: Sequence[SectionTiming], duration_ms: int
 ) -> list[Cue]:
-    """Time one cue per chunk, sharing each section's speech in proportion to spoken length.
-
-    The cues follow each other without gaps from 0 to the end of the episode: a cue stays on
-    screen through the pause or jingle that follows it.
-    """
+    """Time one cue per chunk, sharing each section's speech in proportion to spoken length."""
+    # Cues follow each other without gaps from 0 to the end of the episode: a cue stays on
+    # screen through the pause or jingle that follows it.
     if len(sections) != len(timings):
         raise ValueError("one timing per section is needed")
     timed: list[tuple[int, str]] = []  # (start in ms, written text)

@@ -69,7 +69,7 @@ def test_missing_espeak_binary_raises_engine_unavailable(tmp_path):
     assert "espeak-ng" in str(caught.value)
     assert not (tmp_path / "a.wav").exists()
     with pytest.raises(EngineUnavailable, match="espeak-ng"):
-        get_engine({"TTS_ESPEAK_BINARY": MISSING})
+        get_engine({"ESPEAK_BINARY": MISSING})
 
 
 @pytest.mark.espeak
