@@ -80,6 +80,8 @@ def role_required(*roles: Role | str):
                 abort(403)
             return view(*args, **kwargs)
 
+        #: Read by the authorisation-matrix test, which checks every route against it.
+        wrapped.required_roles = frozenset(Role(r) for r in roles)
         return wrapped
 
     return decorator
