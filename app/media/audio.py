@@ -162,6 +162,19 @@ def build_audio_edition(
     ).global_args(*PROGRESS_ARGS)
 
 
+def _never_backwards(callback: ProgressCallback) -> ProgressCallback:
+    """Keep the progress bar from jumping back to 0 when a corrective re-encode starts."""
+    furthest = 0.0
+
+    def report(fraction: float, eta: float | None) -> None:
+        nonlocal furthest
+        if fraction >= furthest:
+            furthest = fraction
+            callback(fraction, eta)
+
+    return report
+
+
 def make_audio_edition(
     src: Path,
     out: Path,
@@ -190,6 +203,7 @@ def make_audio_edition(
     ceiling = profile.max_true_peak_dbtp
     limit = ceiling - profile.limiter_headroom_db
     candidate, best_path = temporary_name(out), temporary_name(out)
+    report = _never_backwards(on_progress) if on_progress else None
     best: AudioEditionResult | None = None
     commands: list[list[str]] = []
     try:
@@ -200,7 +214,7 @@ def make_audio_edition(
                 ),
                 output=candidate,
                 duration=duration,
-                on_progress=on_progress,
+                on_progress=report,
                 timeout=timeout,
             )
             commands.append(run.cmd)

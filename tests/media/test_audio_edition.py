@@ -74,19 +74,29 @@ def test_edition_applies_the_montage(h264_mp4, tmp_path):
     assert peak <= -1.0
 
 
-def test_hot_source_is_limited_under_the_ceiling(speech_wav, tmp_path):
-    """A clipped, over-loud recording still comes out at the target with true peak ≤ −1 dBTP."""
-    hot = tmp_path / "hot.wav"
+def test_peaky_source_is_limited_under_the_ceiling(speech_wav, tmp_path):
+    """Clicks far above the speech must be limited, with true peak checked on the MP3."""
+    clicky = tmp_path / "clicks.wav"
     run_ffmpeg(
-        lambda tmp: ["-i", str(speech_wav), "-af", "volume=18dB,alimiter=level=0", str(tmp)],
-        output=hot,
+        lambda tmp: [
+            "-i", str(speech_wav),
+            "-f", "lavfi", "-i", r"aevalsrc=if(lt(mod(t\,1)\,0.002)\,0.9\,0):s=22050:d=8",
+            "-filter_complex", "[0][1]amix=inputs=2:normalize=0", str(tmp),
+        ],
+        output=clicky,
+    )  # fmt: skip
+    source = measure_loudness(clicky, channel_layout="mono")
+    needed_gain = -19.0 - source.integrated_lufs
+    assert source.true_peak_dbtp + needed_gain > 0  # plain gain would clip the clicks
+    out = tmp_path / "clicks.mp3"
+    progress = []
+    make_audio_edition(
+        clicky, out, profiles.PODCAST_MONO, duration=8, on_progress=lambda f, e: progress.append(f)
     )
-    assert measure_loudness(hot, channel_layout="mono").true_peak_dbtp > -1.0
-    out = tmp_path / "hot.mp3"
-    make_audio_edition(hot, out, profiles.PODCAST_MONO)
     integrated, peak = ebur128(out, "mono")
     assert integrated == pytest.approx(-19.0, abs=1.0)
     assert peak <= -1.0
+    assert progress == sorted(progress) and progress[-1] == 1.0
 
 
 def test_silent_recording_is_rejected_without_output(tmp_path):
