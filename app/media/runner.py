@@ -180,6 +180,7 @@ def run_ffmpeg(
 
     ``command`` is an argument list or ffmpeg-python spec; when ``output`` is given it must be a
     callable receiving the temporary path to write to, e.g. ``lambda tmp: build_remux(src, tmp)``.
+    An exception raised by ``on_progress`` (a cancelled job) stops ffmpeg and removes the output.
     """
     tmp_path = None
     if output is not None:

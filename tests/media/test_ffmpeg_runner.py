@@ -1,5 +1,7 @@
 """The ffmpeg runner: progress, failure with a log tail, timeout, and no half-written output."""
 
+import time
+
 import pytest
 
 from app.media.runner import (
@@ -115,6 +117,26 @@ def test_timeout_kills_ffmpeg_and_cleans_up(tmp_path):
             timeout=0.5,
         )
     assert "délai" in caught.value.message
+    assert leftovers(tmp_path) == []
+
+
+def test_raising_from_the_progress_callback_cancels_the_run(tmp_path):
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction, eta):
+        raise Cancelled
+
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        run_ffmpeg(
+            lambda tmp: ["-re", "-f", "lavfi", "-i", "sine=d=60", str(tmp)],
+            output=tmp_path / "long.wav",
+            duration=60,
+            on_progress=cancel,
+            progress_interval_s=0,
+        )
+    assert time.monotonic() - started < 10
     assert leftovers(tmp_path) == []
 
 
