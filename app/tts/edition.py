@@ -48,14 +48,18 @@ def synthesize_section(
     cached = cache.get(section.content_hash)
     if cached is not None:
         return SectionAudio(section, Path(cached), synthesized=False)
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    target = workdir / f"{section.content_hash}.wav"
-    with tempfile.TemporaryDirectory(dir=workdir) as scratch:
+    Path(workdir).mkdir(parents=True, exist_ok=True)
+    # A private scratch directory: two workers on identical sections never share a file.
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="section-") as scratch:
         native = engine.synthesize(section.text_to_speak, Path(scratch) / "native.wav")
-        convert_to_canonical(native, target)
-    cache.put(section.content_hash, target)
-    return SectionAudio(section, target, synthesized=True)
+        canonical = convert_to_canonical(native, Path(scratch) / "section.wav")
+        cache.put(section.content_hash, canonical)
+    # The cache hands back a path that lives until it is closed (the file itself on local
+    # storage, a download on S3), so the section audio is kept once, not twice.
+    stored = cache.get(section.content_hash)
+    if stored is None:
+        raise RuntimeError(f"section {section.content_hash} vanished from the cache after put")
+    return SectionAudio(section, Path(stored), synthesized=True)
 
 
 def synthesize_sections(

@@ -213,3 +213,15 @@ def test_cues_are_shared_in_proportion_to_spoken_length():
     assert build_plain_text(sections).endswith(
         "Court. Une phrase bien plus longue que la précédente.\n"
     )
+
+
+def test_identical_sections_synthesised_in_parallel_share_one_cache_entry(engine, cache, tmp_path):
+    markdown = "## Conclusion\n\nMerci.\n\n## Conclusion\n\nMerci.\n"
+    sections = prepare_guide(markdown, "Guide", engine_id=engine.id, voice=engine.voice)
+    assert sections[1].content_hash == sections[2].content_hash
+
+    audio = synthesize_sections(sections, engine, cache, tmp_path / "work", max_workers=3)
+
+    assert audio[1].path == audio[2].path
+    assert wav_frames(audio[2].path) > 0
+    assert list((tmp_path / "work").iterdir()) == []  # scratch files are gone
