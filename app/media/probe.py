@@ -172,6 +172,34 @@ def _looks_like_mp4(path: str | os.PathLike[str]) -> bool:
     return header[4:8] in _MP4_FIRST_BOXES
 
 
+def _mp4_cut_short(path: str | os.PathLike[str], size: int) -> bool:
+    """Return True when a top-level MP4 box claims bytes past the end of the file.
+
+    A faststart MP4 cut during upload still probes fine (its index is up front), so the box
+    sizes are the cheap way to notice the media data is missing: a few seeks, no decoding.
+    """
+    position = 0
+    with open(path, "rb") as file:
+        while position + 8 <= size:
+            file.seek(position)
+            header = file.read(16)
+            box_size = int.from_bytes(header[:4], "big")
+            if box_size == 1:  # 64-bit size follows the type
+                box_size = int.from_bytes(header[8:16], "big")
+            elif box_size == 0:  # the box runs to the end of the file by definition
+                return False
+            if box_size < 8:
+                return True
+            position += box_size
+    return position > size
+
+
+_INCOMPLETE_MP4 = (
+    "Le fichier MP4 est incomplet ({detail}) : l'enregistrement ou l'envoi a été interrompu "
+    "avant la fin. Renvoyez le fichier complet."
+)
+
+
 def probe(path: str | os.PathLike[str]) -> ProbeResult:
     """Run ffprobe on a local file; raise MediaRejected when it is not a readable media file."""
     size = os.path.getsize(path)
@@ -183,14 +211,13 @@ def probe(path: str | os.PathLike[str]) -> ProbeResult:
     except ffmpeg.Error as exc:
         detail = exc.stderr.decode("utf-8", "replace") if exc.stderr else ""
         if "moov atom not found" in detail and _looks_like_mp4(path):
-            raise MediaRejected(
-                "Le fichier MP4 est incomplet (index « moov » absent) : l'enregistrement ou "
-                "l'envoi a été interrompu avant la fin. Renvoyez le fichier complet."
-            ) from exc
+            raise MediaRejected(_INCOMPLETE_MP4.format(detail="index « moov » absent")) from exc
         raise MediaRejected(
             "Ce fichier n'est pas un enregistrement audio ou vidéo lisible "
             "(format inconnu ou données corrompues)."
         ) from exc
+    if _looks_like_mp4(path) and _mp4_cut_short(path, size):
+        raise MediaRejected(_INCOMPLETE_MP4.format(detail="données de fin manquantes"))
     return parse_probe(data, size)
 
 

@@ -104,6 +104,21 @@ def truncated_mp4(media_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
+def truncated_faststart_mp4(media_dir) -> Path:
+    """A faststart MP4 (index first) cut in half: it probes, but its media data is missing."""
+    whole = media_dir / "whole-faststart.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=3", "-f", "lavfi", "-i", "sine=d=3",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-movflags", "+faststart",
+        str(whole),
+    )  # fmt: skip
+    data = whole.read_bytes()
+    path = media_dir / "truncated-faststart.mp4"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.fixture(scope="session")
 def silent_video(media_dir) -> Path:
     """A 2 s video with no audio track (a screen recording with the microphone off)."""
     path = media_dir / "no-audio.mp4"

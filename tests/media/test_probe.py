@@ -78,6 +78,12 @@ def test_truncated_mp4_is_rejected_with_the_missing_index(truncated_mp4):
     assert "moov" in caught.value.reason
 
 
+def test_truncated_faststart_mp4_is_rejected(truncated_faststart_mp4):
+    with pytest.raises(MediaRejected, match="incomplet") as caught:
+        probe(truncated_faststart_mp4)
+    assert "données de fin manquantes" in caught.value.reason
+
+
 def test_video_without_audio_is_rejected(silent_video):
     result = probe(silent_video)
     with pytest.raises(MediaRejected, match="pas de piste audio"):
