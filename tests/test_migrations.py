@@ -23,7 +23,8 @@ def _check_upgrade_matches_models(tmp_path, monkeypatch, url):
             diff = compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
             )
-        assert diff == [], f"models and migrations differ: {diff}"
+        summary = [(d[0], getattr(d[1], "name", d[1])) if isinstance(d, tuple) else d for d in diff]
+        assert diff == [], f"models and migrations differ: {summary}"
         # And back down to nothing, so every migration can be undone.
         downgrade(revision="base")
         tables = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
