@@ -157,7 +157,8 @@ def parse_probe(data: dict[str, Any], size: int) -> ProbeResult:
         bit_rate=_int(fmt.get("bit_rate")),
         video=_video_info(streams),
         audio=_audio_info(streams),
-        raw=data,
+        # The local path is a worker's temporary file: meaningless elsewhere, so not kept.
+        raw={**data, "format": {k: v for k, v in fmt.items() if k != "filename"}},
     )
 
 

@@ -23,6 +23,8 @@ def test_probe_reads_an_h264_aac_webinar(h264_mp4):
     assert result.audio.codec == "aac"
     assert result.audio.channels == 1
     assert result.bit_rate > 0
+    assert "filename" not in result.raw["format"]
+    assert len(result.raw["streams"]) == 2
     validate(result, LIMITS)
 
 
