@@ -119,6 +119,8 @@ class Event(db.Model):
     source_feed_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("agenda_external_feeds.id", ondelete="SET NULL"), index=True
     )
+    #: SEQUENCE of the imported VEVENT as the partner sent it (ours is bumped on each update).
+    source_sequence: Mapped[int | None] = mapped_column()
     #: LAST-MODIFIED of the imported VEVENT, to apply only newer versions.
     source_modified_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(
