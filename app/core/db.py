@@ -43,3 +43,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
+
+
+def str_enum(cls, length: int = 20) -> sa.Enum:
+    """Store a StrEnum by value in a VARCHAR (no native enum type to migrate on PostgreSQL)."""
+    return sa.Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
