@@ -19,6 +19,7 @@ FEATURES = (
     "app.demo",
     "app.library",
     "app.network",
+    "app.podcasts",
 )
 
 

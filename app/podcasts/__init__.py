@@ -1,0 +1,29 @@
+"""Écouter: podcast shows, episodes, RSS feeds (public and private), player and statistics."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.api import register
+    from app.podcasts import api, models, syndication, views  # noqa: F401 - registers tables
+    from feeds import views as feed_views
+
+    app.extensions["podcasts"] = {
+        "clock": views.utc_now_default,
+        "feed_cache": syndication.FeedCache(),
+    }
+    app.register_blueprint(views.bp)
+    app.register_blueprint(feed_views.bp)
+    register(api.blp)
+    # after_request hooks run last-registered first: put this one first so it runs after the
+    # security headers and can drop X-Frame-Options from the embeddable player alone.
+    app.after_request_funcs.setdefault(None, []).insert(0, views.allow_framing)
+    app.extensions["celery"].conf.beat_schedule.update(
+        {
+            "podcasts.rotate_salts": {
+                "task": "podcasts.rotate_salts",
+                "schedule": 3600.0,
+                "options": {"queue": "short"},
+            },
+        }
+    )
