@@ -20,6 +20,7 @@ FEATURES = (
     "app.library",
     "app.network",
     "app.podcasts",
+    "app.courses",
 )
 
 

@@ -1,0 +1,23 @@
+"""Se former: webinar series as courses — registration, calendars, replays, progress."""
+
+from celery.schedules import crontab
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.api import register
+    from app.courses import api, manage, models, views  # noqa: F401 - models registers the tables
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(manage.bp)
+    register(api.blp)
+    app.extensions["celery"].conf.beat_schedule.update(
+        {
+            # Reminders are due at most 5 minutes late; sending also retries failed e-mails.
+            "courses-send-reminders": {
+                "task": "courses.send_reminders",
+                "schedule": crontab(minute="*/5"),
+                "options": {"queue": "short"},
+            },
+        }
+    )
