@@ -376,30 +376,39 @@ def _search_api():
 
 
 def index_profile(profile: Person | Organisation) -> None:
-    """Put the public view of a profile in the site search, or take it out when not public."""
+    """Index what the widest audience may see of a profile, or take it out of search.
+
+    One entry per profile: a public profile is indexed with its public fields only, a
+    members-only one with what any member may see; a hidden profile is removed.
+    """
     search_ops = _search_api()
     if search_ops is None:
         return
+    from app.core.text import plain_text
+    from app.network.visibility import ANY_MEMBER
+
     kind = "person" if isinstance(profile, Person) else "organisation"
-    fields = visible_fields(profile, None)  # search results are shown to the public
+    visibility = "public"
+    fields = visible_fields(profile, None)
+    if fields is None:
+        visibility = "members"
+        fields = visible_fields(profile, ANY_MEMBER)
     if fields is None:
         search_ops.remove_document(kind, profile.id)
         return
-    from app.core.text import plain_text
-
-    themes = [t for t in profile.themes if t.slug in {x["slug"] for x in fields.get("themes", ())}]
+    shown = {t["slug"] for t in fields.get("themes", ())}
     territory = fields.get("territory", {})
     search_ops.index_document(
-        kind=kind,
-        object_id=profile.id,
+        kind,
+        profile.id,
         title=fields["name"],
+        url=_relative(fields["url"]),
         body=plain_text(" ".join(_searchable_text(fields))),
         summary=plain_text(fields.get("headline") or fields.get("summary") or "", 300),
-        url=_relative(fields["url"]),
-        themes=themes,
-        territory=territory.get("departement_code") or None,
-        visibility="public",
         type=fields.get("organisation_kind", "person"),
+        theme_ids=[t.id for t in profile.themes if t.slug in shown],
+        territory=territory.get("departement_code") or None,
+        visibility=visibility,
     )
 
 

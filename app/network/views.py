@@ -13,7 +13,7 @@ from app.extensions import db
 from app.library.models import Theme
 from app.media.operations import serve_stored_file, store_file
 from app.network import forms, operations
-from app.network.models import KIND_LABELS, Organisation, OrganisationKind, Person
+from app.network.models import KIND_LABELS, Organisation, OrganisationKind, Person, Visibility
 from app.network.visibility import ORGANISATION_FIELDS, PERSON_FIELDS, is_manager, visible_fields
 
 bp = Blueprint("network", __name__, url_prefix="/reseau")
@@ -138,7 +138,7 @@ def _edit_person(row: Person, *, own: bool):
     form.themes.choices = _theme_choices()
     if request.method == "GET":
         form.themes.data = [t.id for t in row.themes]
-        form.visibility.data = str(row.visibility)
+        form.visibility.data = str(row.visibility or Visibility.MEMBERS)
         form.consent.data = row.consent_dt is not None
         for name, default in PERSON_FIELDS.items():
             getattr(form, f"vis_{name}").data = (row.field_visibility or {}).get(

@@ -43,6 +43,19 @@ ORGANISATION_FIELDS = {
     "siret": Visibility.MEMBERS,
 }
 
+class _AnyMember:
+    """A signed-in account with no role and no profile of its own: what "members" may see."""
+
+    is_authenticated = True
+    id = None
+
+    def has_role(self, *roles) -> bool:
+        return False
+
+
+#: Viewer standing for every signed-in member (the search index's "members" entries).
+ANY_MEMBER = _AnyMember()
+
 _RANK = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.HIDDEN: 2}
 
 
@@ -52,7 +65,7 @@ def _is_member(viewer) -> bool:
 
 def is_manager(profile: Person | Organisation, viewer) -> bool:
     """Tell whether the viewer may edit the profile (and so sees all of it)."""
-    if not _is_member(viewer):
+    if not _is_member(viewer) or viewer.id is None:
         return False
     if viewer.has_role(Role.MODERATOR):
         return True
