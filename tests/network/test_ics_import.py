@@ -1,0 +1,203 @@
+"""Partners' .ics feeds: conditional GET on a real loopback server, de-duplication by UID,
+updates, hostile input."""
+
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.db import utcnow
+from app.extensions import db
+from app.network.agenda_models import Event, EventStatus, ExternalFeed
+from workers.network import import_feed, import_feeds
+
+CAL = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Réseau des AMAP AURA//Agenda//FR\r
+{events}END:VCALENDAR\r
+"""
+
+EVENT = """BEGIN:VEVENT\r
+UID:{uid}\r
+DTSTAMP:20260101T090000Z\r
+DTSTART;TZID=Europe/Paris:{start}\r
+DTEND;TZID=Europe/Paris:{end}\r
+SUMMARY:{summary}\r
+LOCATION:{location}\r
+SEQUENCE:{sequence}\r
+LAST-MODIFIED:{modified}\r
+END:VEVENT\r
+"""
+
+
+def vevent(uid, summary, start="20270315T140000", end="20270315T170000", location="Die",
+           sequence=0, modified="20260101T090000Z"):
+    return EVENT.format(uid=uid, summary=summary, start=start, end=end, location=location,
+                        sequence=sequence, modified=modified)
+
+
+class FeedServer:
+    """A real HTTP server on 127.0.0.1 serving one .ics body, with ETag and Last-Modified."""
+
+    def __init__(self):
+        self.body = b""
+        self.etag = '"v1"'
+        self.requests = []  # (path, If-None-Match) per request
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append((self.path, self.headers.get("If-None-Match")))
+                if self.headers.get("If-None-Match") == server.etag:
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/calendar; charset=utf-8")
+                self.send_header("ETag", server.etag)
+                self.send_header("Last-Modified", "Mon, 01 Jun 2026 08:00:00 GMT")
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/agenda.ics"
+
+    def serve(self, body: str, etag: str):
+        self.body, self.etag = body.encode(), etag
+
+
+@pytest.fixture
+def feed_server():
+    server = FeedServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+@pytest.fixture
+def feed(app, feed_server):
+    row = ExternalFeed(name="Réseau des AMAP AURA", url=feed_server.url)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def events():
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Event).order_by(Event.uid)))
+
+
+def test_importing_twice_creates_each_event_once_and_applies_updates(feed_server, feed):
+    feed_server.serve(CAL.format(events=vevent("a@amap", "Fête des paniers")
+                                 + vevent("b@amap", "Atelier compta")), etag='"v1"')
+    assert import_feed(feed.id)["created"] == 2
+    assert import_feed(feed.id) == {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    # The second read was conditional and answered 304.
+    assert feed_server.requests[-1] == ("/agenda.ics", '"v1"')
+    assert [e.title for e in events()] == ["Fête des paniers", "Atelier compta"]
+    assert all(e.status == EventStatus.PENDING for e in events())  # moderated agenda
+
+    # The partner moves an event (SEQUENCE 1) and republishes the file.
+    feed_server.serve(
+        CAL.format(events=vevent("a@amap", "Fête des paniers (reportée)", start="20270322T140000",
+                                 end="20270322T170000", sequence=1, modified="20260601T080000Z")
+                   + vevent("b@amap", "Atelier compta")),
+        etag='"v2"',
+    )
+    counts = import_feed(feed.id)
+    assert counts == {"created": 0, "updated": 1, "unchanged": 1, "rejected": 0}
+    moved, same = events()
+    assert moved.title == "Fête des paniers (reportée)"
+    assert moved.start_dt.isoformat() == "2027-03-22T13:00:00+00:00"  # 14:00 Paris
+    assert moved.sequence >= 1 and same.sequence == 0
+    assert len(events()) == 2
+
+    # The same file again: nothing changes (conditional GET, then same versions).
+    feed_server.etag = '"v3"'
+    assert import_feed(feed.id)["updated"] == 0
+    db.session.expire_all()
+    assert db.session.get(ExternalFeed, feed.id).etag == '"v3"'
+
+
+def test_a_newer_last_modified_with_the_same_sequence_is_applied(feed_server, feed):
+    feed_server.serve(CAL.format(events=vevent("c@amap", "Marché")), etag='"1"')
+    import_feed(feed.id)
+    feed_server.serve(CAL.format(events=vevent("c@amap", "Marché de printemps",
+                                               modified="20260701T080000Z")), etag='"2"')
+    assert import_feed(feed.id)["updated"] == 1
+    assert events()[0].title == "Marché de printemps"
+
+
+def test_hostile_feed_imports_valid_events_and_reports_the_rest(feed_server, feed):
+    bad_dates = EVENT.format(uid="bad@amap", summary="Date cassée", start="2027-13-45T99",
+                             end="20270315T170000", location="", sequence=0,
+                             modified="20260101T090000Z")
+    backwards = vevent("back@amap", "À l'envers", start="20270315T170000", end="20270315T140000")
+    no_uid = vevent("", "Sans UID").replace("UID:\r\n", "")
+    body = CAL.format(events=vevent("ok@amap", "Valide <script>alert(1)</script>") + bad_dates
+                      + backwards + no_uid + vevent("ok@amap", "Doublon"))
+    feed_server.serve(body, etag='"h"')
+    counts = import_feed(feed.id)
+    assert counts["created"] == 1 and counts["rejected"] == 4
+    [event] = events()
+    assert event.uid == "ok@amap" and event.title.startswith("Valide")
+    db.session.expire_all()
+    report = db.session.get(ExternalFeed, feed.id).last_report
+    reasons = {item["uid"]: item["reason"] for item in report}
+    assert set(reasons) == {"bad@amap", "back@amap", None, "ok@amap"}
+    assert "double" in reasons["ok@amap"]
+
+
+def test_garbage_and_oversized_feeds_are_reported_without_crashing(app, feed_server, feed):
+    feed_server.serve("ceci n'est pas un calendrier", etag='"g"')
+    assert import_feed(feed.id)["created"] == 0
+    db.session.expire_all()
+    assert db.session.get(ExternalFeed, feed.id).last_report[0]["reason"].startswith("fichier")
+
+    app.config["NETWORK_FEED_MAX_BYTES"] = 10_000
+    huge = CAL.format(events="".join(vevent(f"{i}@amap", "x" * 200) for i in range(200)))
+    feed_server.serve(huge, etag='"huge"')
+    counts = import_feed(feed.id)
+    assert counts["created"] == 0 and counts["rejected"] == 1
+    db.session.expire_all()
+    assert "too large" in db.session.get(ExternalFeed, feed.id).last_status
+    assert events() == []
+
+
+def test_unreachable_feed_is_reported(app):
+    row = ExternalFeed(name="Hors ligne", url="http://127.0.0.1:9/agenda.ics")
+    db.session.add(row)
+    db.session.commit()
+    assert import_feed(row.id)["rejected"] == 1
+    db.session.expire_all()
+    assert db.session.get(ExternalFeed, row.id).last_status.startswith("Échec")
+
+
+def test_imported_events_wait_for_moderation_then_appear(client, login_as, feed_server, feed):
+    day = (utcnow() + timedelta(days=30)).strftime("%Y%m%d")
+    feed_server.serve(CAL.format(events=vevent("m@amap", "Portes ouvertes", start=f"{day}T140000",
+                                               end=f"{day}T170000")), etag='"m"')
+    import_feed(feed.id)
+    [event] = events()
+    assert client.get(f"/reseau/agenda/{event.id}").status_code == 404
+    login_as("moderator")
+    page = client.get("/reseau/agenda/moderation").get_data(as_text=True)
+    assert "Portes ouvertes" in page
+    client.post(f"/reseau/agenda/{event.id}/statut", data={"status": "published"})
+    client.post("/compte/deconnexion")
+    assert client.get(f"/reseau/agenda/{event.id}").status_code == 200
+    assert "Portes ouvertes" in client.get("/reseau/agenda.ics").get_data(as_text=True)
+
+
+def test_periodic_task_queues_every_active_feed(app, feed):
+    assert import_feeds() == 1
