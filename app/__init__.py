@@ -18,9 +18,11 @@ FEATURES = (
     "app.api",
     "app.demo",
     "app.library",
+    "app.search",
     "app.network",
     "app.podcasts",
     "app.courses",
+    "app.tts",
 )
 
 
