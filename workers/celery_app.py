@@ -3,7 +3,7 @@
 from app import create_app
 
 #: Modules holding tasks; each feature's tasks live in one module here.
-TASK_MODULES = ("workers.housekeeping", "workers.courses", "workers.network")
+TASK_MODULES = ("workers.housekeeping", "workers.courses", "workers.media", "workers.network")
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

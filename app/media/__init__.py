@@ -1,7 +1,62 @@
-"""Media: storage, stored files, and (as the pipeline lands) uploads, jobs and renditions."""
+"""Media: storage, resumable uploads, the processing pipeline, jobs, renditions and their pages.
+
+Other features use three doors (see README "Media pipeline"):
+- ``app.media.pipeline.register_ready_listener(fn)``: ``fn(asset)`` runs in the worker when an
+  asset's renditions are published (attach the replay to a session, the episode to a show);
+- ``app.media.serving.media_url(stored_file)`` / ``signed_media_url(stored_file, expires_in)``:
+  URLs of the generic serving route ``/media/<file_id>/<name>.<ext>``;
+- ``app.media.jobs.enqueue_processing(asset)``: send an asset through the pipeline.
+"""
 
 from flask import Flask
 
+#: Settings of the media feature; override with FLASK_MEDIA__<key> or the MEDIA test config.
+MEDIA_DEFAULTS = {
+    # Largest recording accepted by the tus endpoint (bytes).
+    "upload_max_size": 8 * 1024**3,
+    # Unfinished uploads are swept this long after their last chunk.
+    "upload_expiry_s": 24 * 3600,
+    # Celery time limits: factor × duration + base (the reference's "3 × duration + 10 min").
+    "time_limit_factor": 3.0,
+    "time_limit_base_s": 600,
+    # Assumed duration before the probe ran (first processing).
+    "default_duration_s": 4 * 3600,
+    # A running job's worker writes a heartbeat this often; silent this long = worker lost.
+    "heartbeat_interval_s": 10,
+    "heartbeat_stale_s": 120,
+    # A queued job whose message seems lost is re-sent after this long.
+    "queued_stale_s": 6 * 3600,
+    # Runs of one job (first try, redeliveries, retries) before the sweeper gives up.
+    "max_attempts": 3,
+    # Transient errors (storage, network) are retried by the task this many times, with backoff.
+    "task_max_retries": 2,
+    "sweep_interval_s": 300,
+    # Lifetime of signed URLs to members-only media.
+    "signed_url_expiry_s": 6 * 3600,
+}
+
 
 def init_app(app: Flask) -> None:
-    from app.media import models  # noqa: F401 - registers the tables
+    from app.media import (
+        models,  # noqa: F401 - registers the tables
+        tus,
+        views,
+    )
+
+    app.config["MEDIA"] = {**MEDIA_DEFAULTS, **(app.config.get("MEDIA") or {})}
+    app.config["STORAGE"].setdefault("upload_buffer_dir", None)
+    if not app.config["STORAGE"]["upload_buffer_dir"]:
+        app.config["STORAGE"]["upload_buffer_dir"] = f"{app.instance_path}/upload-buffers"
+    app.register_blueprint(tus.bp)
+    app.register_blueprint(views.bp)
+    views.init_templating(app)
+    celery = app.extensions["celery"]
+    celery.conf.beat_schedule.update(
+        {
+            "media-sweep": {
+                "task": "media.sweep",
+                "schedule": float(app.config["MEDIA"]["sweep_interval_s"]),
+                "options": {"queue": "short"},
+            }
+        }
+    )

@@ -91,6 +91,10 @@ class MediaAsset(db.Model):
     chapters: Mapped[list | None] = mapped_column(sa.JSON)
     #: The edit ("montage") to apply: {"trim_start": s, "trim_end": s, "cuts": [[a, b], …]}.
     edit: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: What the recording is for, given at upload (e.g. "session:12"); read by ready listeners.
+    target: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    #: True: anyone may fetch the renditions; False: the owner, staff and signed URLs only.
+    is_public: Mapped[bool] = mapped_column(default=False)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ready_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -160,8 +164,56 @@ class ProcessingJob(db.Model):
     log_tail: Mapped[str | None] = mapped_column(sa.Text)
     #: Seconds spent per step.
     timings: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: Inputs frozen when the job was queued (e.g. the edit an "edit" job applies).
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: The Celery worker (hostname) running or last running the job.
+    worker: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Last sign of life from the worker; the sweeper re-queues jobs whose heartbeat stopped.
+    heartbeat_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     asset: Mapped[MediaAsset] = relationship(back_populates="jobs")
+
+
+class Upload(db.Model):
+    """A resumable (tus 1.0) upload in progress; becomes a MediaAsset when the last byte lands."""
+
+    __tablename__ = "media_uploads"
+
+    #: Random hex id, also the last segment of the upload URL.
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    #: Upload-Length declared at creation (bytes).
+    length: Mapped[int] = mapped_column(sa.BigInteger)
+    #: Bytes received and stored so far (tus Upload-Offset).
+    offset: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: Decoded Upload-Metadata (filename, filetype, title, target).
+    meta: Mapped[dict | None] = mapped_column(sa.JSON)
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    content_type: Mapped[str] = mapped_column(sa.String(120), default="application/octet-stream")
+    #: Storage backend and final key of the original once complete.
+    backend: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(512))
+    #: Backend bookkeeping of the appendable upload (S3: multipart upload id and parts).
+    session: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: The asset the upload became (or the existing one when the same file was sent before).
+    asset_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("media_assets.id", ondelete="SET NULL")
+    )
+    #: True when the bytes matched an existing original and that asset was reused.
+    duplicate: Mapped[bool] = mapped_column(default=False)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Abandoned uploads are swept after this (extended by each PATCH).
+    expires_dt: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    completed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    asset: Mapped[MediaAsset | None] = relationship()
+
+    @property
+    def is_complete(self) -> bool:
+        """Return True once every declared byte arrived."""
+        return self.offset >= self.length

@@ -5,11 +5,11 @@ so a URL built from a key never changes meaning and caches can keep it forever.
 """
 
 import os
-from abc import ABC, abstractmethod
 import re
 import tempfile
 import unicodedata
 import uuid
+from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -78,6 +78,10 @@ class Storage(ABC):
     @abstractmethod
     def healthcheck(self) -> None:
         """Raise if the backend cannot be used."""
+
+    @abstractmethod
+    def upload_session(self, upload_id: str, key: str, state: dict | None) -> "UploadSession":
+        """Return the appendable upload ``upload_id`` that publishes its bytes at ``key``."""
 
 
 class LocalStorage(Storage):
@@ -167,6 +171,9 @@ class LocalStorage(Storage):
         os.close(fd)
         os.unlink(probe)
 
+    def upload_session(self, upload_id, key, state):
+        return LocalUploadSession(self, upload_id, key, state)
+
 
 class S3Storage(Storage):
     name = "s3"
@@ -179,6 +186,11 @@ class S3Storage(Storage):
         self.bucket = conf["bucket"]
         self.prefix = (conf.get("prefix") or "").strip("/")
         self.presign_expiry = int(conf.get("presign_expiry") or 3600)
+        #: Where resumable uploads buffer their next S3 part (shared by the web processes).
+        self.buffer_dir = Path(
+            conf.get("upload_buffer_dir")
+            or Path(tempfile.gettempdir()) / "circuits-courts-upload-buffers"
+        )
         self.client = boto3.client(
             "s3",
             endpoint_url=conf.get("endpoint_url"),
@@ -301,6 +313,216 @@ class S3Storage(Storage):
 
     def healthcheck(self):
         self.client.head_bucket(Bucket=self.bucket)
+
+    def upload_session(self, upload_id, key, state):
+        return S3UploadSession(self, upload_id, key, state)
+
+
+class UploadSession(ABC):
+    """The bytes of one resumable upload, appended over several requests, published at the end.
+
+    ``state`` is JSON the caller keeps with the upload (backend bookkeeping); bytes go to disk or
+    to the object store in fixed-size pieces, so memory stays flat whatever the upload size.
+    """
+
+    def __init__(self, storage: Storage, upload_id: str, key: str, state: dict | None):
+        if not re.fullmatch(r"[0-9a-f]{8,64}", upload_id):
+            raise StorageError(f"invalid upload id: {upload_id!r}")
+        self.storage = storage
+        self.upload_id = upload_id
+        self.key = _check_key(key)
+        self.state = dict(state or {})
+
+    @abstractmethod
+    def size(self) -> int:
+        """Return how many bytes the upload durably holds."""
+
+    @abstractmethod
+    def append(self, chunks, *, flush: bool = True) -> int:
+        """Append an iterable of byte chunks; return how many bytes were appended."""
+
+    @abstractmethod
+    def truncate(self, size: int) -> None:
+        """Forget the bytes after ``size`` (a rejected chunk, or leftovers of a crashed request)."""
+
+    def commit(self) -> None:  # noqa: B027 - local appends are durable as written
+        """Make appended bytes durable in the backend (S3: send full parts)."""
+
+    @abstractmethod
+    def read_all(self):
+        """Yield the bytes received so far, in chunks (used to checksum a finished upload)."""
+
+    @abstractmethod
+    def complete(self, *, content_type: str | None = None) -> None:
+        """Publish the bytes at ``key``; the session is then finished."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop everything received."""
+
+
+class LocalUploadSession(UploadSession):
+    """Append to a hidden part file inside the media root; complete = rename (same filesystem)."""
+
+    @property
+    def part_path(self) -> Path:
+        return self.storage.root / ".uploads" / f"{self.upload_id}.part"
+
+    def size(self):
+        try:
+            return self.part_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, chunks, *, flush=True):
+        self.part_path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with self.part_path.open("ab") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                written += len(chunk)
+        return written
+
+    def truncate(self, size):
+        if self.part_path.exists():
+            os.truncate(self.part_path, size)
+
+    def read_all(self):
+        if not self.part_path.exists():
+            return
+        with self.part_path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+
+    def complete(self, *, content_type=None):
+        target = self.storage.path(self.key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not self.part_path.exists():
+            self.part_path.parent.mkdir(parents=True, exist_ok=True)
+            self.part_path.touch()
+        os.replace(self.part_path, target)
+
+    def abort(self):
+        self.part_path.unlink(missing_ok=True)
+
+
+class S3UploadSession(UploadSession):
+    """An S3 multipart upload fed from a small on-disk buffer.
+
+    Clients send chunks of any size but S3 parts must be at least 5 MiB (except the last), so
+    bytes wait in a local buffer file until a full part is there; the part is then read back in
+    one piece of ``chunksize`` bytes (the only memory used) and sent with upload_part.
+    """
+
+    @property
+    def buffer_path(self) -> Path:
+        return self.storage.buffer_dir / f"{self.upload_id}.buf"
+
+    def _buffered(self) -> int:
+        try:
+            return self.buffer_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def size(self):
+        return int(self.state.get("stored", 0)) + self._buffered()
+
+    def append(self, chunks, *, flush=True):
+        self.buffer_path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with self.buffer_path.open("ab") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                written += len(chunk)
+                if flush and out.tell() >= self.storage.chunksize:
+                    out.flush()
+                    self._send_parts(final=False)
+                    out.seek(0, os.SEEK_END)  # the buffer was rewritten: append at its new end
+        return written
+
+    def truncate(self, size):
+        stored = int(self.state.get("stored", 0))
+        if size < stored:
+            raise StorageError("cannot truncate bytes already sent to S3")
+        if self.buffer_path.exists():
+            os.truncate(self.buffer_path, size - stored)
+
+    def commit(self):
+        self._send_parts(final=False)
+
+    def _object_key(self) -> str:
+        return self.storage.object_key(self.key)
+
+    def _send_parts(self, *, final: bool) -> None:
+        size = self._buffered()
+        part_size = self.storage.chunksize
+        if size == 0 or (size < part_size and not final):
+            return
+        client, bucket = self.storage.client, self.storage.bucket
+        if not self.state.get("upload_id"):
+            self.state["upload_id"] = client.create_multipart_upload(
+                Bucket=bucket, Key=self._object_key()
+            )["UploadId"]
+            self.state["parts"] = []
+        parts = self.state.setdefault("parts", [])
+        with self.buffer_path.open("rb") as fh:
+            while True:
+                start = fh.tell()
+                if size - start < part_size and not (final and size > start):
+                    break
+                body = fh.read(part_size)
+                number = len(parts) + 1
+                etag = client.upload_part(
+                    Bucket=bucket, Key=self._object_key(), UploadId=self.state["upload_id"],
+                    PartNumber=number, Body=body,
+                )["ETag"]
+                parts.append({"PartNumber": number, "ETag": etag})
+                self.state["stored"] = int(self.state.get("stored", 0)) + len(body)
+            rest = fh.read()  # under one part: kept for the next request
+        with self.buffer_path.open("wb") as out:
+            out.write(rest)
+
+    def read_all(self):
+        if self.state.get("completed"):
+            body = self.storage.open(self.key)
+            try:
+                while chunk := body.read(CHUNK):
+                    yield chunk
+            finally:
+                body.close()
+            return
+        raise StorageError("an S3 upload can only be read back once completed")
+
+    def complete(self, *, content_type=None):
+        client, bucket = self.storage.client, self.storage.bucket
+        if not self.state.get("upload_id"):
+            # Under one part in total: a single PUT.
+            with self.buffer_path.open("rb") if self.buffer_path.exists() else _empty() as fh:
+                extra = {"ContentType": content_type} if content_type else {}
+                client.put_object(Bucket=bucket, Key=self._object_key(), Body=fh.read(), **extra)
+        else:
+            self._send_parts(final=True)
+            client.complete_multipart_upload(
+                Bucket=bucket, Key=self._object_key(), UploadId=self.state["upload_id"],
+                MultipartUpload={"Parts": self.state["parts"]},
+            )
+        self.state["completed"] = True
+        self.buffer_path.unlink(missing_ok=True)
+
+    def abort(self):
+        if self.state.get("upload_id") and not self.state.get("completed"):
+            self.storage.client.abort_multipart_upload(
+                Bucket=self.storage.bucket, Key=self._object_key(),
+                UploadId=self.state["upload_id"],
+            )
+        self.buffer_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _empty():
+    import io
+
+    yield io.BytesIO(b"")
 
 
 def _read_exactly(fileobj, size: int) -> bytes:

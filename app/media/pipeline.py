@@ -1,0 +1,893 @@
+"""The processing pipeline: one small state machine per job, committed at each step.
+
+``run_job(job_id)`` loads the job, marks it running, then runs the steps of its type:
+
+- ``process`` / ``reprocess``: probe → validate → web video (remux fast path or 720p encode) →
+  poster and storyboard (keyframes only) → audio edition (tagged, chaptered) → waveform →
+  chapters → publish. Audio-only recordings skip the video steps.
+- ``edit``: apply the montage (asset.edit) to the web video (stream copy at keyframes) and to
+  the audio edition (sample-accurate), shift the chapters, and publish.
+
+Outputs are written under ``media/assets/<asset>/j<job>/`` (deterministic per job, so a
+redelivered job overwrites its own files), verified, then published in one transaction: new
+renditions become current and the previous ones stop being current only then, so the old replay
+stays online while a reprocess runs. On failure the job gets a reason a person understands, the
+original is untouched, and nothing of the failed run is served.
+
+When an asset becomes ready, the functions registered with ``register_ready_listener`` are
+called with it (inside the worker's app context, after the commit). Courses use it to attach the
+replay to the session named by ``asset.target``; podcasts to publish the episode. A listener
+that raises is logged and does not fail the job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.core.db import utcnow
+from app.extensions import db
+from app.media import profiles
+from app.media.audio import (
+    AudioEditionError,
+    build_waveform_document,
+    extract_waveform_peaks,
+    make_audio_edition,
+)
+from app.media.chapters import (
+    JSON_CHAPTERS_MIMETYPE,
+    Chapter,
+    apply_keep_ranges,
+    build_chapters_json,
+    with_end_times,
+)
+from app.media.jobs import media_config
+from app.media.models import (
+    AssetKind,
+    AssetStatus,
+    JobState,
+    MediaAsset,
+    ProcessingJob,
+    Rendition,
+    RenditionKind,
+    StoredFile,
+)
+from app.media.probe import MediaRejected, ProbeResult, can_remux, probe, remux_blockers, validate
+from app.media.runner import FFmpegError, FFmpegTimeout, RunResult, run_ffmpeg
+from app.media.storage import StorageError, get_storage
+from app.media.tagging import write_tags
+from app.media.transcode import (
+    build_concat_copy,
+    build_cut_audio,
+    build_poster,
+    build_remux,
+    build_segment_copy,
+    build_storyboard,
+    build_web_video,
+    concat_list_text,
+    keep_ranges_from_cuts,
+    plan_storyboard,
+    poster_time,
+)
+
+log = logging.getLogger(__name__)
+
+ReadyListener = Callable[[MediaAsset], None]
+MetadataProvider = Callable[[MediaAsset], dict]
+
+_ready_listeners: list[ReadyListener] = []
+_metadata_providers: list[MetadataProvider] = []
+
+
+def register_ready_listener(listener: ReadyListener) -> ReadyListener:
+    """Call ``listener(asset)`` whenever an asset's renditions are published (a decorator too)."""
+    if listener not in _ready_listeners:
+        _ready_listeners.append(listener)
+    return listener
+
+
+def register_metadata_provider(provider: MetadataProvider) -> MetadataProvider:
+    """Let a feature give ID3 metadata: {"speakers": [...], "series": str, "cover": bytes…}."""
+    if provider not in _metadata_providers:
+        _metadata_providers.append(provider)
+    return provider
+
+
+#: Share of the whole job each step takes (for the progress bar and the time left).
+STEP_WEIGHTS = {
+    "probe": 0.02,
+    "web_video": 0.55,
+    "images": 0.05,
+    "audio_edition": 0.28,
+    "waveform": 0.05,
+    "publish": 0.05,
+}
+STEP_LABELS = {
+    "": "En attente",
+    "probe": "Analyse du fichier",
+    "validate": "Vérification",
+    "web_video": "Vidéo pour le web",
+    "images": "Affiche et vignettes",
+    "audio_edition": "Version audio",
+    "waveform": "Forme d'onde",
+    "publish": "Publication",
+    "cut": "Découpe du montage",
+}
+
+
+class TransientError(Exception):
+    """A failure worth retrying later (storage or network hiccup)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Tell whether an error may go away by itself (retry with backoff) or is permanent."""
+    if isinstance(exc, TransientError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, sa.exc.OperationalError):
+        return True
+    try:
+        from botocore.exceptions import (
+            ConnectionClosedError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    return isinstance(exc, EndpointConnectionError | ConnectionClosedError | ReadTimeoutError)
+
+
+def failure_reason(exc: BaseException, step: str) -> str:
+    """Return the sentence shown to the animator for a failed job."""
+    label = STEP_LABELS.get(step, step)
+    if isinstance(exc, MediaRejected):
+        return exc.reason
+    if isinstance(exc, AudioEditionError):
+        return f"La version audio n'a pas pu être produite : {exc}"
+    if isinstance(exc, FFmpegTimeout):
+        return (
+            f"L'étape « {label} » a dépassé le délai prévu pour cette durée d'enregistrement. "
+            "Relancez le traitement ; si cela se reproduit, prévenez l'équipe technique."
+        )
+    if isinstance(exc, FFmpegError):
+        if exc.is_input_error:
+            return (
+                "Le fichier source est illisible ou corrompu par endroits "
+                f"({exc.log_tail[-1] if exc.log_tail else 'erreur de lecture'}). "
+                "Exportez à nouveau l'enregistrement et renvoyez-le."
+            )
+        return f"L'étape « {label} » a échoué : {exc.message}"
+    if type(exc).__name__ == "SoftTimeLimitExceeded":
+        return (
+            "Le traitement a dépassé la durée maximale prévue pour cet enregistrement. "
+            "Relancez-le ; si cela se reproduit, prévenez l'équipe technique."
+        )
+    if isinstance(exc, StorageError):
+        return "Le fichier d'origine est introuvable dans le stockage : renvoyez-le."
+    if is_transient(exc):
+        return (
+            f"Erreur passagère pendant l'étape « {label} » ({type(exc).__name__}) : "
+            "le traitement peut être relancé."
+        )
+    return f"Erreur interne pendant l'étape « {label} » ({type(exc).__name__})."
+
+
+@dataclass
+class Output:
+    """A file made by the job, waiting to be published as a rendition."""
+
+    kind: RenditionKind
+    path: str
+    name: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    bitrate: int | None = None
+    info: dict = field(default_factory=dict)
+
+
+def output_key(asset_id: int, job_id: int, name: str) -> str:
+    """Return the deterministic storage key of a job's output (a new job means new keys)."""
+    return f"media/assets/{asset_id}/j{job_id}/{name}"
+
+
+class JobRun:
+    """Bookkeeping of one run: steps, progress (separate short transactions), heartbeat, log."""
+
+    def __init__(self, job: ProcessingJob, weights: dict[str, float]):
+        self.job_id = job.id
+        self.weights = weights
+        self.done = 0.0
+        self.current = ""
+        self.started = time.monotonic()
+        self.engine = db.engine
+        self.timings: dict[str, float] = dict(job.timings or {})
+        self.commands: list[list[str]] = []
+        self.log_tail: list[str] = []
+        conf = media_config()
+        self._stop = threading.Event()
+        self._heartbeat = threading.Thread(
+            target=self._beat, args=(conf["heartbeat_interval_s"],), daemon=True
+        )
+
+    # -- heartbeat and progress: written through their own connection, never the job's session
+    def _update(self, **values: Any) -> None:
+        table = ProcessingJob.__table__
+        with self.engine.begin() as conn:
+            conn.execute(
+                table.update()
+                .where(table.c.id == self.job_id, table.c.state == JobState.RUNNING.value)
+                .values(heartbeat_dt=utcnow(), **values)
+            )
+
+    def _beat(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self._update()
+            except Exception:  # a missed heartbeat is not worth killing the job
+                log.warning("job %s: heartbeat failed", self.job_id, exc_info=True)
+
+    def start_heartbeat(self) -> None:
+        self._heartbeat.start()
+
+    def stop_heartbeat(self) -> None:
+        self._stop.set()
+        if self._heartbeat.is_alive():
+            self._heartbeat.join(timeout=5)
+
+    def on_progress(self, fraction: float, eta: float | None) -> None:
+        """Runner callback: map the step's fraction onto the whole job and store it."""
+        weight = self.weights.get(self.current, 0.0)
+        overall = min(0.99, self.done + weight * fraction)
+        elapsed = time.monotonic() - self.started
+        eta_total = elapsed * (1 - overall) / overall if overall > 0.02 else None
+        try:
+            self._update(progress=round(overall, 4), eta_s=eta_total)
+        except Exception:
+            log.warning("job %s: progress update failed", self.job_id, exc_info=True)
+
+    @contextmanager
+    def step(self, job: ProcessingJob, name: str) -> Iterator[None]:
+        """Mark the step in the job row (committed), time it, and advance the progress."""
+        self.current = name
+        job.step = name
+        job.progress = round(min(0.99, self.done), 4)
+        job.heartbeat_dt = utcnow()
+        db.session.commit()  # also ends the transaction: nothing stays open during slow work
+        log.info("job %s: step %s", self.job_id, name)
+        began = time.monotonic()
+        yield
+        self.timings[name] = round(self.timings.get(name, 0.0) + time.monotonic() - began, 3)
+        self.done += self.weights.get(name, 0.0)
+        job.timings = dict(self.timings)
+        job.commands = list(self.commands)
+        job.log_tail = "\n".join(self.log_tail[-40:]) or None
+
+    def record(self, result: RunResult | list[list[str]]) -> None:
+        """Keep the exact command(s) and the end of the log."""
+        if isinstance(result, RunResult):
+            self.commands.append(result.cmd)
+            self.log_tail = list(result.log_tail)
+        else:
+            self.commands.extend(result)
+
+
+# --------------------------------------------------------------------------- entry point
+def run_job(job_id: int, *, worker: str | None = None, final_attempt: bool = True) -> str:
+    """Run a job by id; return what happened ("succeeded", "skipped"…). Failures re-raise."""
+    job = db.session.get(ProcessingJob, job_id)
+    if job is None or job.asset is None:
+        log.info("job %s: gone, nothing to do", job_id)
+        return "gone"
+    conf = media_config()
+    if job.state in (JobState.SUCCEEDED, JobState.CANCELLED, JobState.FAILED):
+        log.info("job %s: already %s, nothing to do", job_id, job.state)
+        return "skipped"
+    if job.state == JobState.RUNNING and job.heartbeat_dt is not None:
+        silent = (utcnow() - job.heartbeat_dt).total_seconds()
+        if silent < conf["heartbeat_stale_s"] and job.worker != worker:
+            log.info(
+                "job %s: running on %s (alive %.0f s ago), skipped", job_id, job.worker, silent
+            )
+            return "skipped"
+        log.warning("job %s: taking over from %s (silent for %.0f s)", job_id, job.worker, silent)
+    job.state = JobState.RUNNING
+    job.attempts += 1
+    job.worker = worker
+    job.error = None
+    job.started_dt = utcnow()
+    job.finished_dt = None
+    job.heartbeat_dt = utcnow()
+    job_type = job.job_type
+    weights = _weights_for(job)
+    db.session.commit()
+    run = JobRun(job, weights)
+    run.start_heartbeat()
+    try:
+        outputs = _run_edit(job, run) if job_type == "edit" else _run_process(job, run)
+        _publish(job, run, outputs)
+    except BaseException as exc:
+        run.stop_heartbeat()
+        _mark_failed(job_id, run, exc, final_attempt=final_attempt)
+        raise
+    finally:
+        run.stop_heartbeat()
+    _notify_ready(job.asset)
+    return "succeeded"
+
+
+def _weights_for(job: ProcessingJob) -> dict[str, float]:
+    weights = dict(STEP_WEIGHTS)
+    if job.asset.kind == AssetKind.AUDIO:
+        weights.pop("web_video")
+        weights.pop("images")
+    total = sum(weights.values())
+    return {name: value / total for name, value in weights.items()}
+
+
+def _mark_failed(job_id: int, run: JobRun, exc: BaseException, *, final_attempt: bool) -> None:
+    """Record the failure (or, for a transient error with retries left, the wait)."""
+    db.session.rollback()
+    job = db.session.get(ProcessingJob, job_id)
+    if job is None:
+        return
+    reason = failure_reason(exc, job.step)
+    transient = is_transient(exc) and not final_attempt
+    if transient:
+        log.warning("job %s: transient failure at step %s, will retry: %r", job_id, job.step, exc)
+    else:
+        log.error("job %s: failed at step %s", job_id, job.step, exc_info=exc)
+    job.state = JobState.QUEUED if transient else JobState.FAILED
+    job.error = reason
+    job.eta_s = None
+    job.heartbeat_dt = utcnow()
+    job.finished_dt = None if transient else utcnow()
+    job.timings = dict(run.timings)
+    if run.commands:
+        job.commands = list(run.commands)
+    tail = getattr(exc, "log_tail", None) or run.log_tail
+    job.log_tail = "\n".join(list(tail)[-40:]) or None
+    asset = job.asset
+    if not transient and asset.status != AssetStatus.READY:
+        asset.status = AssetStatus.FAILED  # a reprocess that fails leaves the old replay online
+    db.session.commit()
+    if not transient:
+        _delete_outputs(asset.id, job.id)
+
+
+def _delete_outputs(asset_id: int, job_id: int) -> None:
+    """Remove files a failed run stored (none is referenced by a rendition)."""
+    storage = get_storage()
+    for name in _OUTPUT_NAMES:
+        try:
+            key = output_key(asset_id, job_id, name)
+            if db.session.scalar(sa.select(StoredFile.id).where(StoredFile.key == key)) is None:
+                storage.delete(key)
+        except Exception:
+            log.warning("job %s: could not delete %s", job_id, name, exc_info=True)
+
+
+def _notify_ready(asset: MediaAsset) -> None:
+    for listener in list(_ready_listeners):
+        try:
+            listener(asset)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("ready listener %r failed for asset %s", listener, asset.id)
+
+
+# --------------------------------------------------------------------------- process
+_OUTPUT_NAMES = (
+    "replay-720p.mp4",
+    "replay.mp4",
+    "audio.mp3",
+    "poster.jpg",
+    "storyboard.jpg",
+    "waveform.json",
+    "chapters.json",
+)
+
+
+def _summarise(result: ProbeResult) -> dict:
+    """Keep what pages and later jobs need from the probe (the raw JSON stays too)."""
+    summary: dict[str, Any] = {
+        "container": result.container,
+        "duration": result.duration,
+        "size": result.size,
+        "bit_rate": result.bit_rate,
+        "video": None,
+        "audio": None,
+        "raw": result.raw,
+    }
+    if result.video:
+        v = result.video
+        summary["video"] = {
+            "codec": v.codec,
+            "width": v.width,
+            "height": v.height,
+            "pix_fmt": v.pix_fmt,
+            "fps": v.fps,
+            "rotation": v.rotation,
+        }
+    if result.audio:
+        a = result.audio
+        summary["audio"] = {
+            "codec": a.codec,
+            "channels": a.channels,
+            "sample_rate": a.sample_rate,
+            "bit_rate": a.bit_rate,
+        }
+    return summary
+
+
+def _timeout(duration: float | None) -> float:
+    conf = media_config()
+    return (
+        conf["time_limit_factor"] * (duration or conf["default_duration_s"])
+        + conf["time_limit_base_s"]
+    )
+
+
+def _chapters_of(asset: MediaAsset) -> list[Chapter]:
+    return [
+        Chapter(start=float(c["start"]), title=str(c.get("title", "")))
+        for c in (asset.chapters or [])
+        if "start" in c
+    ]
+
+
+def _metadata(asset: MediaAsset) -> dict:
+    merged: dict[str, Any] = {}
+    for provider in _metadata_providers:
+        try:
+            merged.update(provider(asset) or {})
+        except Exception:
+            log.exception("metadata provider %r failed for asset %s", provider, asset.id)
+    return merged
+
+
+def _run_process(job: ProcessingJob, run: JobRun) -> list[Output]:
+    asset = job.asset
+    original = asset.original
+    if original is None:
+        raise MediaRejected("Ce média n'a pas de fichier d'origine.")
+    storage = get_storage(original.backend)
+    work = tempfile.mkdtemp(prefix=f"media-job{job.id}-")
+    try:
+        with storage.local_path(original.key) as src:
+            with run.step(job, "probe"):
+                result = probe(src)
+                asset.probe = _summarise(result)
+                asset.duration_s = result.duration
+                if result.is_audio_only and asset.kind != AssetKind.AUDIO:
+                    asset.kind = AssetKind.AUDIO
+            run.weights = _weights_for(job)
+            validate(result, profiles.LIMITS)
+            db.session.commit()
+            return _make_outputs(job, run, src, result, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _make_outputs(
+    job: ProcessingJob,
+    run: JobRun,
+    src,
+    result: ProbeResult,
+    work: str,
+    *,
+    chapters: list[Chapter] | None = None,
+    edit: dict | None = None,
+) -> list[Output]:
+    asset = job.asset
+    title = asset.title
+    metadata = _metadata(asset)
+    chapters = _chapters_of(asset) if chapters is None else chapters
+    duration = result.duration or 0.0
+    timeout = _timeout(duration)
+    outputs: list[Output] = []
+    poster_path = None
+    if result.video is not None:
+        with run.step(job, "web_video"):
+            outputs.append(_web_video(run, src, result, work, timeout))
+        with run.step(job, "images"):
+            poster, storyboard = _images(run, outputs[0].path, work, timeout)
+            poster_path = poster.path
+            outputs += [poster, storyboard]
+    with run.step(job, "audio_edition"):
+        outputs.append(
+            _audio_edition(
+                run,
+                src,
+                work,
+                duration,
+                timeout,
+                title=title,
+                chapters=chapters,
+                metadata=metadata,
+                poster_path=poster_path,
+            )
+        )
+    with run.step(job, "waveform"):
+        outputs.append(_waveform(src, work, timeout))
+        if chapters:
+            outputs.append(_chapters_json(chapters, duration, work))
+    if edit is not None:
+        for output in outputs:
+            output.info["edit"] = edit
+    return outputs
+
+
+def _web_video(run: JobRun, src, result: ProbeResult, work: str, timeout: float) -> Output:
+    assert result.video is not None
+    blockers = remux_blockers(result, profiles.REMUX)
+    if can_remux(result, profiles.REMUX):
+        out = os.path.join(work, "replay.mp4")
+        done = run_ffmpeg(
+            lambda tmp: build_remux(src, tmp),
+            output=out,
+            duration=result.duration,
+            on_progress=run.on_progress,
+            timeout=timeout,
+        )
+        info = {"path": "remux", "recipe": "remux-faststart"}
+        name = "replay.mp4"
+    else:
+        profile = profiles.WEB_720P
+        out = os.path.join(work, "replay-720p.mp4")
+        done = run_ffmpeg(
+            lambda tmp: build_web_video(src, tmp, result.video, profile),
+            output=out,
+            duration=result.duration,
+            on_progress=run.on_progress,
+            timeout=timeout,
+        )
+        info = {
+            "path": "encode",
+            "recipe": f"{profile.name}-v{profile.recipe_version}",
+            "reasons": blockers,
+        }
+        name = "replay-720p.mp4"
+    run.record(done)
+    return _verified_video(out, name, result.duration, info)
+
+
+def _verified_video(path: str, name: str, expected: float | None, info: dict) -> Output:
+    """Probe the made file: it must be H.264 with the expected duration before it is published."""
+    made = probe(path)
+    if made.video is None or made.video.codec != "h264":
+        raise FFmpegError("la vidéo produite n'est pas en H.264", [], [])
+    if expected and made.duration and abs(made.duration - expected) > max(1.0, 0.02 * expected):
+        raise FFmpegError(
+            f"la vidéo produite dure {made.duration:.1f} s au lieu de {expected:.1f} s", [], []
+        )
+    width, height = made.video.display_size
+    return Output(
+        kind=RenditionKind.WEB_VIDEO,
+        path=path,
+        name=name,
+        content_type="video/mp4",
+        width=width,
+        height=height,
+        duration_s=made.duration,
+        bitrate=made.bit_rate,
+        info=info,
+    )
+
+
+def _images(run: JobRun, video_path: str, work: str, timeout: float) -> tuple[Output, Output]:
+    made = probe(video_path)
+    assert made.video is not None
+    poster_path = os.path.join(work, "poster.jpg")
+    done = run_ffmpeg(
+        lambda tmp: build_poster(
+            video_path,
+            tmp,
+            made.video,
+            profiles.POSTER,
+            at_s=poster_time(made.duration, profiles.POSTER),
+        ),
+        output=poster_path,
+        timeout=timeout,
+    )
+    run.record(done)
+    layout = plan_storyboard(made.duration or 1.0, profiles.STORYBOARD)
+    storyboard_path = os.path.join(work, "storyboard.jpg")
+    done = run_ffmpeg(
+        lambda tmp: build_storyboard(video_path, tmp, layout, profiles.STORYBOARD),
+        output=storyboard_path,
+        timeout=timeout,
+    )
+    run.record(done)
+    pw, ph = _jpeg_size(poster_path)
+    poster = Output(
+        kind=RenditionKind.POSTER,
+        path=poster_path,
+        name="poster.jpg",
+        content_type="image/jpeg",
+        width=pw,
+        height=ph,
+    )
+    storyboard = Output(
+        kind=RenditionKind.STORYBOARD,
+        path=storyboard_path,
+        name="storyboard.jpg",
+        content_type="image/jpeg",
+        width=layout.columns * layout.thumb_width,
+        height=layout.rows * layout.thumb_height,
+        info={
+            "interval_s": layout.interval_s,
+            "columns": layout.columns,
+            "rows": layout.rows,
+            "count": layout.count,
+            "thumb_width": layout.thumb_width,
+            "thumb_height": layout.thumb_height,
+        },
+    )
+    return poster, storyboard
+
+
+def _jpeg_size(path: str) -> tuple[int | None, int | None]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size
+
+
+def _audio_edition(
+    run: JobRun,
+    src,
+    work: str,
+    duration: float,
+    timeout: float,
+    *,
+    title: str,
+    chapters: list[Chapter],
+    metadata: dict,
+    poster_path: str | None,
+) -> Output:
+    profile = profiles.PODCAST_MONO
+    out = os.path.join(work, "audio.mp3")
+    result = make_audio_edition(
+        src, out, profile, duration=duration, on_progress=run.on_progress, timeout=timeout
+    )
+    run.record(result.commands)
+    cover = metadata.get("cover")
+    cover_mime = metadata.get("cover_mime", "image/jpeg")
+    if cover is None and poster_path:
+        with open(poster_path, "rb") as fh:
+            cover = fh.read()
+    made = probe(out)
+    write_tags(
+        out,
+        title=metadata.get("title") or title,
+        duration=made.duration or duration,
+        speakers=metadata.get("speakers") or (),
+        series=metadata.get("series"),
+        date=metadata.get("date"),
+        comment=metadata.get("comment"),
+        cover=cover,
+        cover_mime=cover_mime,
+        chapters=chapters,
+    )
+    return Output(
+        kind=RenditionKind.AUDIO_EDITION,
+        path=out,
+        name="audio.mp3",
+        content_type="audio/mpeg",
+        duration_s=made.duration,
+        bitrate=made.bit_rate,
+        info={
+            "integrated_lufs": result.integrated_lufs,
+            "true_peak_dbtp": result.true_peak_dbtp,
+            "target_lufs": profile.target_lufs,
+            "gain_db": result.gain_db,
+            "source_lufs": result.source.integrated_lufs,
+            "attempts": result.attempts,
+            "profile": f"{profile.name}-v{profile.recipe_version}",
+        },
+    )
+
+
+def _waveform(src, work: str, timeout: float) -> Output:
+    peaks = extract_waveform_peaks(src, profiles.WAVEFORM, timeout=timeout)
+    path = os.path.join(work, "waveform.json")
+    _write_json(path, build_waveform_document(peaks, profiles.WAVEFORM))
+    return Output(
+        kind=RenditionKind.WAVEFORM,
+        path=path,
+        name="waveform.json",
+        content_type="application/json",
+        duration_s=len(peaks) / profiles.WAVEFORM.peaks_per_second,
+    )
+
+
+def _chapters_json(chapters: list[Chapter], duration: float, work: str) -> Output:
+    path = os.path.join(work, "chapters.json")
+    _write_json(path, build_chapters_json(with_end_times(chapters, duration)))
+    return Output(
+        kind=RenditionKind.CHAPTERS,
+        path=path,
+        name="chapters.json",
+        content_type=JSON_CHAPTERS_MIMETYPE,
+    )
+
+
+def _write_json(path: str, document: dict) -> None:
+    tmp = f"{path}.part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, ensure_ascii=False, separators=(",", ":"))
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- edit (montage)
+def base_rendition(asset: MediaAsset, kind: RenditionKind | str) -> Rendition | None:
+    """Return the newest rendition of a kind made from the unedited recording."""
+    kind = RenditionKind(kind)
+    candidates = [r for r in asset.renditions if r.kind == kind and not (r.info or {}).get("edit")]
+    current = [r for r in candidates if r.is_current]
+    pool = current or candidates
+    return pool[-1] if pool else None
+
+
+def _run_edit(job: ProcessingJob, run: JobRun) -> list[Output]:
+    asset = job.asset
+    edit = (job.params or {}).get("edit") or asset.edit or {}
+    duration = asset.duration_s or 0.0
+    keep = keep_ranges_from_cuts(
+        duration,
+        trim_start=float(edit.get("trim_start") or 0.0),
+        trim_end=float(edit["trim_end"]) if edit.get("trim_end") is not None else None,
+        cuts=[(float(a), float(b)) for a, b in edit.get("cuts") or []],
+    )
+    if not keep or sum(b - a for a, b in keep) < profiles.LIMITS.min_duration_s:
+        raise MediaRejected("Le montage ne garde presque rien de l'enregistrement.")
+    original = asset.original
+    base_video = base_rendition(asset, RenditionKind.WEB_VIDEO)
+    work = tempfile.mkdtemp(prefix=f"media-job{job.id}-")
+    try:
+        with get_storage(original.backend).local_path(original.key) as src:
+            with run.step(job, "cut"):
+                cut_wav = os.path.join(work, "cut.wav")
+                done = run_ffmpeg(
+                    lambda tmp: build_cut_audio(src, tmp, keep),
+                    output=cut_wav,
+                    timeout=_timeout(duration),
+                )
+                run.record(done)
+            edited_video = None
+            if base_video is not None:
+                base = get_storage(base_video.file.backend).local_path(base_video.file.key)
+                with base as vid, run.step(job, "web_video"):
+                    edited_video = _cut_video(run, vid, keep, work, duration)
+            result = probe(edited_video or cut_wav)
+            chapters = apply_keep_ranges(_chapters_of(asset), keep)
+            outputs = _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters)
+            for output in outputs:
+                output.info["edit"] = edit
+            return outputs
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _cut_video(run: JobRun, src, keep, work: str, duration: float) -> str:
+    segments = []
+    for index, (start, end) in enumerate(keep):
+        segment = os.path.join(work, f"segment-{index:03d}.mp4")
+        done = run_ffmpeg(
+            lambda tmp, s=start, e=end: build_segment_copy(src, tmp, s, e),
+            output=segment,
+            timeout=_timeout(duration),
+        )
+        run.record(done)
+        segments.append(segment)
+    listing = os.path.join(work, "segments.txt")
+    with open(listing, "w", encoding="utf-8") as fh:
+        fh.write(concat_list_text(segments))
+    out = os.path.join(work, "replay-edit.mp4")
+    done = run_ffmpeg(
+        lambda tmp: build_concat_copy(listing, tmp), output=out, timeout=_timeout(duration)
+    )
+    run.record(done)
+    for segment in segments:
+        os.unlink(segment)
+    return out
+
+
+def _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters) -> list[Output]:
+    asset = job.asset
+    metadata = _metadata(asset)
+    duration = result.duration or 0.0
+    timeout = _timeout(duration)
+    outputs: list[Output] = []
+    poster_path = None
+    if edited_video is not None:
+        made = probe(edited_video)
+        web = _verified_video(edited_video, "replay.mp4", None, {"path": "edit-copy"})
+        web.duration_s = made.duration
+        outputs.append(web)
+        with run.step(job, "images"):
+            poster, storyboard = _images(run, edited_video, work, timeout)
+            poster_path = poster.path
+            outputs += [poster, storyboard]
+    with run.step(job, "audio_edition"):
+        outputs.append(
+            _audio_edition(
+                run,
+                cut_wav,
+                work,
+                duration,
+                timeout,
+                title=asset.title,
+                chapters=chapters,
+                metadata=metadata,
+                poster_path=poster_path,
+            )
+        )
+    with run.step(job, "waveform"):
+        outputs.append(_waveform(cut_wav, work, timeout))
+        if chapters:
+            outputs.append(_chapters_json(chapters, duration, work))
+    return outputs
+
+
+# --------------------------------------------------------------------------- publish
+def _publish(job: ProcessingJob, run: JobRun, outputs: list[Output]) -> None:
+    """Store the outputs at their keys, then switch renditions and finish the job at once."""
+    asset = job.asset
+    storage = get_storage()
+    with run.step(job, "publish"):
+        files: list[tuple[Output, StoredFile]] = []
+        for output in outputs:
+            key = output_key(asset.id, job.id, output.name)
+            if hasattr(storage, "save_path"):  # local disk: a rename, not a copy
+                size = storage.save_path(key, output.path, move=True)
+            else:
+                with open(output.path, "rb") as fh:
+                    size = storage.save(key, fh, content_type=output.content_type)
+            row = db.session.scalar(sa.select(StoredFile).where(StoredFile.key == key))
+            if row is None:  # a redelivered job that crashed after commit finds its rows
+                row = StoredFile(backend=storage.name, key=key)
+                db.session.add(row)
+            row.filename = output.name
+            row.content_type = output.content_type
+            row.size = size
+            row.sha256 = None
+            files.append((output, row))
+        db.session.flush()
+        made_kinds = {output.kind for output in outputs}
+        for rendition in asset.renditions:
+            if rendition.kind in made_kinds or rendition.kind == RenditionKind.CHAPTERS:
+                rendition.is_current = False
+        for output, row in files:
+            existing = db.session.scalar(sa.select(Rendition).where(Rendition.file_id == row.id))
+            rendition = existing or Rendition(asset=asset, file=row, kind=output.kind)
+            rendition.is_current = True
+            rendition.width, rendition.height = output.width, output.height
+            rendition.duration_s = output.duration_s
+            rendition.bitrate = output.bitrate
+            rendition.info = output.info or None
+            db.session.add(rendition)
+    asset.status = AssetStatus.READY
+    asset.ready_dt = utcnow()
+    job.state = JobState.SUCCEEDED
+    job.progress = 1.0
+    job.eta_s = 0.0
+    job.step = "publish"
+    job.finished_dt = utcnow()
+    job.timings = dict(run.timings)
+    job.commands = list(run.commands)
+    db.session.commit()
+    log.info("job %s: succeeded, %s renditions published", job.id, len(outputs))
