@@ -1,13 +1,12 @@
 """JSON API: podcast shows and episodes (read for listeners, write for animators)."""
 
-from flask import abort, url_for
+from flask import abort, current_app, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.auth.models import Role
 from app.auth.security import role_required
-from app.core.db import utcnow
 from app.extensions import db
 from app.media.models import MediaAsset
 from app.podcasts import operations, syndication
@@ -150,7 +149,7 @@ def create_episode(data, slug):
     asset = db.session.get(MediaAsset, data.pop("asset_id"))
     if asset is None:
         abort(422, "Enregistrement inconnu.")
-    pub_dt = data.pop("pub_dt") or utcnow()
+    pub_dt = data.pop("pub_dt") or current_app.extensions["podcasts"]["clock"]()
     try:
         episode = operations.publish_episode(show, asset=asset, pub_dt=pub_dt, **data)
     except operations.PodcastError as exc:

@@ -1,0 +1,140 @@
+"""Importing a podcast from another host's RSS, served on loopback."""
+
+import http.server
+import io
+import threading
+from functools import partial
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from lxml import etree
+from PIL import Image
+
+from app.auth.models import Role
+from app.extensions import db
+from app.podcasts import importer
+from app.podcasts.models import Show
+
+pytestmark = pytest.mark.ffmpeg
+OLD_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+
+
+def source_feed(base: str, locked: str = "no") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+     xmlns:podcast="https://podcastindex.org/namespace/1.0">
+<channel>
+  <title>La ferme &amp; la ville</title>
+  <link>https://ancien-hebergeur.example/ferme</link>
+  <description><![CDATA[<p>Un podcast <b>ancien</b>.</p>]]></description>
+  <language>fr</language>
+  <itunes:author>Collectif Ferme</itunes:author>
+  <itunes:image href="{base}/cover.png"/>
+  <itunes:category text="Business"><itunes:category text="Entrepreneurship"/></itunes:category>
+  <itunes:explicit>false</itunes:explicit>
+  <podcast:guid>{OLD_GUID}</podcast:guid>
+  <podcast:locked owner="x@example.org">{locked}</podcast:locked>
+  <item>
+    <title>Premier épisode</title>
+    <guid isPermaLink="true">https://ancien-hebergeur.example/ferme/1</guid>
+    <pubDate>Tue, 03 Mar 2026 08:00:00 +0000</pubDate>
+    <enclosure url="{base}/audio/1.mp3" length="1" type="audio/mpeg"/>
+    <itunes:episode>1</itunes:episode>
+  </item>
+  <item>
+    <title>Deuxième épisode</title>
+    <guid isPermaLink="false">ferme-ep-2</guid>
+    <pubDate>Tue, 10 Mar 2026 08:00:00 +0000</pubDate>
+    <enclosure url="{base}/audio/2.mp3" length="1" type="audio/mpeg"/>
+    <itunes:episode>2</itunes:episode>
+  </item>
+</channel>
+</rss>""".encode()
+
+
+@pytest.fixture
+def loopback(tmp_path, mp3_path):
+    root = tmp_path / "www"
+    (root / "audio").mkdir(parents=True)
+    (root / "audio" / "1.mp3").write_bytes(mp3_path.read_bytes())
+    (root / "audio" / "2.mp3").write_bytes(mp3_path.read_bytes())
+    Image.new("RGB", (1600, 1600), (10, 90, 40)).save(root / "cover.png")
+    handler = partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    (root / "feed.xml").write_bytes(source_feed(base))
+    (root / "locked.xml").write_bytes(source_feed(base, locked="yes"))
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_import_keeps_guids_podcast_guid_artwork_and_exact_media(
+    app, client, loopback, mp3_path, clock
+):
+    show = importer.import_feed(
+        importer.fetch(f"{loopback}/feed.xml"), source_url=f"{loopback}/feed.xml", slug="ferme"
+    )
+    db.session.commit()
+    assert show.podcast_guid == OLD_GUID
+    assert show.apple_category == "Business" and show.apple_subcategory == "Entrepreneurship"
+    assert show.imported_from == f"{loopback}/feed.xml"
+    assert show.artwork_size == 1600
+    feed = client.get("/feeds/ferme.xml").data
+    root = etree.fromstring(feed)
+    guids = [i.findtext("guid") for i in root.iter("item")]
+    assert sorted(guids) == ["ferme-ep-2", "https://ancien-hebergeur.example/ferme/1"]
+    assert root.find("channel/{https://podcastindex.org/namespace/1.0}guid").text == OLD_GUID
+    for item in root.iter("item"):
+        enclosure = item.find("enclosure")
+        assert int(enclosure.get("length")) == mp3_path.stat().st_size
+        head = client.head(urlsplit(enclosure.get("url")).path)
+        assert int(head.headers["Content-Length"]) == mp3_path.stat().st_size
+    art = root.find("channel/{http://www.itunes.com/dtds/podcast-1.0.dtd}image").get("href")
+    image = Image.open(io.BytesIO(client.get(urlsplit(art).path).data))
+    assert image.size == (1600, 1600)
+
+
+def test_locked_feed_is_refused_unless_the_owner_confirms(app, loopback, clock):
+    xml = importer.fetch(f"{loopback}/locked.xml")
+    with pytest.raises(importer.LockedFeed):
+        importer.import_feed(xml, source_url=f"{loopback}/locked.xml", slug="verrouille")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Show.id))) == 0
+    show = importer.import_feed(
+        xml, source_url=f"{loopback}/locked.xml", slug="verrouille", confirm_locked=True
+    )
+    assert len(show.episodes) == 2
+
+
+def test_import_page_takes_a_url_or_a_file(app, client, login_as, loopback, clock):
+    login_as(Role.ANIMATOR)
+    locked = client.post("/ecouter/gestion/importer", data={"url": f"{loopback}/locked.xml"})
+    assert locked.status_code == 200 and "podcast:locked" in locked.get_data(as_text=True)
+    response = client.post(
+        "/ecouter/gestion/importer",
+        data={
+            "file": (io.BytesIO(source_feed(loopback)), "feed.xml"),
+            "slug": "ferme-fichier",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    show = db.session.scalar(sa.select(Show).where(Show.slug == "ferme-fichier"))
+    assert len(show.episodes) == 2
+
+
+def test_garbage_is_refused_with_a_message(app):
+    with pytest.raises(importer.ImportError_, match="RSS"):
+        importer.parse_feed(b"<html><body>pas un flux</body></html>")
+    with pytest.raises(importer.ImportError_, match="valide"):
+        importer.parse_feed(b"<rss><channel><title>&eacute;</title></channel></rss>")
