@@ -73,4 +73,16 @@ DEFAULTS = {
     "FFMPEG_BINARY": "ffmpeg",
     "FFPROBE_BINARY": "ffprobe",
     "ESPEAK_BINARY": "espeak-ng",
+    # Audio editions of guides (app/tts): "auto" takes Piper when TTS_PIPER_MODEL is usable.
+    "TTS_ENGINE": "auto",  # "auto", "espeak" or "piper"
+    "TTS_VOICE": "fr",  # espeak-ng voice
+    "TTS_SPEED": 160,  # espeak-ng words per minute
+    "TTS_PITCH": 50,
+    "TTS_PIPER_BINARY": "piper",
+    "TTS_PIPER_MODEL": None,  # path to an administrator-provided .onnx voice (and its .json)
+    "TTS_PIPER_SPEAKER": None,
+    "TTS_WORKERS": None,  # sections synthesised at once; None → up to 4 CPUs
+    "TTS_WORKDIR": None,  # scratch directory of the worker; None → the system's temp dir
+    "TTS_AUTO_GENERATE": True,  # regenerate when a new revision of a guide is published
+    "TTS_SHOW_SLUG": "guides-audio",  # the podcast publishing every guide's edition
 }

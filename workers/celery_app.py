@@ -3,7 +3,9 @@
 from app import create_app
 
 #: Modules holding tasks; each feature's tasks live in one module here.
-TASK_MODULES = ("workers.housekeeping", "workers.courses", "workers.media", "workers.network")
+TASK_MODULES = (
+    "workers.housekeeping", "workers.courses", "workers.media", "workers.network", "workers.tts"
+)
 
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]

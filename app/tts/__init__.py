@@ -1,6 +1,25 @@
-"""Audio editions of written guides, without database or web layer.
+"""Audio editions of written guides: text-to-speech episodes with chapters and transcripts.
 
-text.py (Markdown → sections) and french.py (words to say) → engines.py (espeak-ng, Piper)
-→ cache.py (section audio by content hash) → assemble.py (one WAV, chapters) → transcript.py
-(timed cues, plain text); edition.py chains them for the worker task.
+Pure layer, without database or web: text.py (Markdown → sections) and french.py (words to say)
+→ engines.py (espeak-ng, Piper) → cache.py (section audio by content hash) → assemble.py (one
+WAV, chapters) → transcript.py (timed cues, plain text); edition.py chains them.
+Feature layer: models.py (GuideEdition), operations.py (ask for an edition, enqueue after
+commit, the "revision published" listener), pipeline.py (the job run by ``tts.generate``),
+views.py / api.py (button, status, transcript), listen.py (the "Écouter ce guide" block).
 """
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.api import register
+    from app.core.signals import revision_published
+    from app.tts import api, listen, models, operations, views  # noqa: F401 - registers tables
+
+    operations.install_session_hooks()
+    # weak=False: the listener is a module function, kept for the app's lifetime anyway.
+    revision_published.connect(operations.on_revision_published, weak=False)
+    app.register_blueprint(views.bp)
+    register(api.blp)
+    app.jinja_env.globals["tts_edition_for"] = listen.tts_edition_for
+    app.jinja_env.globals["tts_guide_url"] = listen.guide_url
