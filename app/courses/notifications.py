@@ -59,6 +59,7 @@ def queue_due_reminders(now: datetime | None = None) -> int:
                 CourseSession.course_id,
                 CourseSession.start_dt,
                 Registration.user_id,
+                Registration.created_dt,
             )
             .join(Course, Course.id == CourseSession.course_id)
             .join(Registration, Registration.course_id == Course.id)
@@ -68,11 +69,11 @@ def queue_due_reminders(now: datetime | None = None) -> int:
                 CourseSession.start_dt > now + shorter,
                 CourseSession.start_dt <= now + delay,
                 Registration.status == RegistrationStatus.CONFIRMED,
-                # Registered after the reminder point: they just chose the date, no reminder.
-                Registration.created_dt <= CourseSession.start_dt - delay,
             )
         ).all()
-        for session_id, course_id, start_dt, user_id in rows:
+        for session_id, course_id, start_dt, user_id, registered_dt in rows:
+            if registered_dt > start_dt - delay:
+                continue  # registered after the reminder point: they just chose the date
             # Keyed on the start time: a rescheduled session gets its reminder for the new date.
             suffix = str(int(start_dt.timestamp()))
             if queue_notification(kind, user_id, course_id, session_id, key_suffix=suffix):

@@ -126,8 +126,9 @@ def course_for_page(slug: str) -> Course | None:
         sa.select(Course)
         .where(Course.slug == slug)
         .options(
+            # subqueryload: one statement however many sessions (selectin batches by 500).
             selectinload(Course.sessions)
-            .selectinload(CourseSession.speakers)
+            .subqueryload(CourseSession.speakers)
             .joinedload(SessionSpeaker.person),
             selectinload(Course.sessions).joinedload(CourseSession.replay_asset),
             selectinload(Course.themes),

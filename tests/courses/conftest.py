@@ -46,9 +46,7 @@ def make_course(app, make_user):
         **fields,
     ) -> Course:
         title = title or f"Formation {next(counter)}"
-        course = operations.create_course(
-            title=title, created_by=None, capacity=capacity, **fields
-        )
+        course = operations.create_course(title=title, created_by=None, capacity=capacity, **fields)
         start = start or (utcnow() + timedelta(days=10)).replace(microsecond=0)
         for i in range(sessions):
             begin = start + i * every

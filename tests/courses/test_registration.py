@@ -17,7 +17,8 @@ def _statuses(course_id):
     db.session.expire_all()
     return list(
         db.session.scalars(
-            sa.select(Registration).where(Registration.course_id == course_id)
+            sa.select(Registration)
+            .where(Registration.course_id == course_id)
             .order_by(Registration.id)
         )
     )
