@@ -28,7 +28,11 @@ def _post_rate() -> str:
     return current_app.config["NETWORK_POST_RATE"]
 
 
-post_limit = limiter.limit(_post_rate, key_func=_poster_key, methods=["POST"])
+#: One budget for every way of posting (threads, replies, reports), so a spammer cannot spread a
+#: burst over several forms.
+post_limit = limiter.shared_limit(
+    _post_rate, scope="network-posting", key_func=_poster_key, methods=["POST"]
+)
 
 
 def _viewer():
