@@ -5,7 +5,7 @@ from app import create_app
 #: Modules holding tasks; each feature's tasks live in one module here.
 TASK_MODULES = (
     "workers.housekeeping", "workers.courses", "workers.media", "workers.network", "workers.tts",
-    "workers.library",
+    "workers.library", "workers.podcasts",
 )
 
 flask_app = create_app()

@@ -112,6 +112,24 @@ def get_or_create_show(slug: str, **fields) -> Show:
     return create_show(slug=slug, **fields)
 
 
+def get_or_create_course_show(
+    course_id: int, course_slug: str, title: str, description: str = "", **fields
+) -> Show:
+    """Return the feed of a course published as a podcast (medium course, serial), creating it.
+
+    Sessions become episodes with ``publish_episode(show, source=("session", session_id),
+    number=<position in the series>, season=<edition>, season_name=…, asset=<replay asset>)``.
+    """
+    show = db.session.scalar(sa.select(Show).where(Show.course_id == course_id))
+    if show is not None:
+        return show
+    fields.setdefault("apple_category", "Education")
+    fields.setdefault("apple_subcategory", "Courses")
+    return create_show(slug=course_slug, title=title, description=description,
+                       kind=ShowKind.COURSE, course_id=course_id, medium="course",
+                       show_type=ShowType.SERIAL, **fields)
+
+
 def create_show(
     *,
     slug: str | None = None,

@@ -1,5 +1,6 @@
 """Download counting after IAB 2.1: the reference's test vectors through the real media route."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -168,3 +169,26 @@ def test_parse_range_cases():
     assert counting.parse_range("bytes=200-", 100) is None
     assert counting.parse_range("bytes=0-5,10-20", 100) is None
     assert counting.is_probe(0, 1) and not counting.is_probe(0, 2)
+
+
+def test_the_rotation_task_runs_in_a_worker(app, clock, episode_url, client):
+    from celery.contrib.testing.worker import start_worker
+
+    import workers.podcasts  # noqa: F401 - registers the task
+
+    episode, url = episode_url
+    hit(client, url)
+    clock.now += timedelta(days=3)
+    db.session.commit()
+    celery = app.extensions["celery"]
+    with start_worker(celery, pool="solo", perform_ping_check=False, queues=["short"]):
+        celery.send_task("podcasts.rotate_salts", queue="short")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            db.session.rollback()
+            if db.session.scalar(sa.select(sa.func.count(DownloadSalt.day))) == 0:
+                break
+            time.sleep(0.2)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(DownloadSalt.day))) == 0
+    assert downloads(episode) == 1  # counted downloads are kept
