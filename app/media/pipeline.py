@@ -314,8 +314,13 @@ def run_job(job_id: int, *, worker: str | None = None, final_attempt: bool = Tru
     db.session.commit()
     run = JobRun(job, weights)
     run.start_heartbeat()
+    # Every temporary file of the run lives here and goes away whatever happens.
+    work = tempfile.mkdtemp(prefix=f"media-job{job_id}-")
     try:
-        outputs = _run_edit(job, run) if job_type == "edit" else _run_process(job, run)
+        if job_type == "edit":
+            outputs = _run_edit(job, run, work)
+        else:
+            outputs = _run_process(job, run, work)
         _publish(job, run, outputs)
     except BaseException as exc:
         run.stop_heartbeat()
@@ -323,6 +328,7 @@ def run_job(job_id: int, *, worker: str | None = None, final_attempt: bool = Tru
         raise
     finally:
         run.stop_heartbeat()
+        shutil.rmtree(work, ignore_errors=True)
     _notify_ready(job.asset)
     return "succeeded"
 
@@ -458,27 +464,23 @@ def _metadata(asset: MediaAsset) -> dict:
     return merged
 
 
-def _run_process(job: ProcessingJob, run: JobRun) -> list[Output]:
+def _run_process(job: ProcessingJob, run: JobRun, work: str) -> list[Output]:
     asset = job.asset
     original = asset.original
     if original is None:
         raise MediaRejected("Ce média n'a pas de fichier d'origine.")
     storage = get_storage(original.backend)
-    work = tempfile.mkdtemp(prefix=f"media-job{job.id}-")
-    try:
-        with storage.local_path(original.key) as src:
-            with run.step(job, "probe"):
-                result = probe(src)
-                asset.probe = _summarise(result)
-                asset.duration_s = result.duration
-                if result.is_audio_only and asset.kind != AssetKind.AUDIO:
-                    asset.kind = AssetKind.AUDIO
-            run.weights = _weights_for(job)
-            validate(result, profiles.LIMITS)
-            db.session.commit()
-            return _make_outputs(job, run, src, result, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with storage.local_path(original.key) as src:
+        with run.step(job, "probe"):
+            result = probe(src)
+            asset.probe = _summarise(result)
+            asset.duration_s = result.duration
+            if result.is_audio_only and asset.kind != AssetKind.AUDIO:
+                asset.kind = AssetKind.AUDIO
+        run.weights = _weights_for(job)
+        validate(result, profiles.LIMITS)
+        db.session.commit()
+        return _make_outputs(job, run, src, result, work)
 
 
 def _make_outputs(
@@ -503,9 +505,9 @@ def _make_outputs(
         with run.step(job, "web_video"):
             outputs.append(_web_video(run, src, result, work, timeout))
         with run.step(job, "images"):
-            poster, storyboard = _images(run, outputs[0].path, work, timeout)
-            poster_path = poster.path
-            outputs += [poster, storyboard]
+            images = _images(run, outputs[0].path, work, timeout)
+            poster_path = images[0].path
+            outputs += images
     with run.step(job, "audio_edition"):
         outputs.append(
             _audio_edition(
@@ -587,30 +589,41 @@ def _verified_video(path: str, name: str, expected: float | None, info: dict) ->
     )
 
 
-def _images(run: JobRun, video_path: str, work: str, timeout: float) -> tuple[Output, Output]:
+def _images(run: JobRun, video_path: str, work: str, timeout: float) -> tuple[Output, ...]:
     made = probe(video_path)
     assert made.video is not None
     poster_path = os.path.join(work, "poster.jpg")
-    done = run_ffmpeg(
-        lambda tmp: build_poster(
-            video_path,
-            tmp,
-            made.video,
-            profiles.POSTER,
-            at_s=poster_time(made.duration, profiles.POSTER),
-        ),
-        output=poster_path,
-        timeout=timeout,
-    )
+    wanted = poster_time(made.duration, profiles.POSTER)
+    # Keyframes only: when none precedes the wanted instant (long GOP, short recording),
+    # the first frame, always a keyframe, is the poster.
+    for at_s in (wanted, 0.0) if wanted > 0 else (0.0,):
+        try:
+            done = run_ffmpeg(
+                lambda tmp, at_s=at_s: build_poster(
+                    video_path, tmp, made.video, profiles.POSTER, at_s=at_s
+                ),
+                output=poster_path,
+                timeout=timeout,
+            )
+            break
+        except FFmpegError:
+            if at_s == 0.0:
+                raise
     run.record(done)
     layout = plan_storyboard(made.duration or 1.0, profiles.STORYBOARD)
     storyboard_path = os.path.join(work, "storyboard.jpg")
-    done = run_ffmpeg(
-        lambda tmp: build_storyboard(video_path, tmp, layout, profiles.STORYBOARD),
-        output=storyboard_path,
-        timeout=timeout,
-    )
-    run.record(done)
+    try:
+        done = run_ffmpeg(
+            lambda tmp: build_storyboard(video_path, tmp, layout, profiles.STORYBOARD),
+            output=storyboard_path,
+            timeout=timeout,
+        )
+        run.record(done)
+    except FFmpegError as exc:
+        # A nice-to-have: with a single keyframe there is nothing to tile; the job goes on.
+        log.warning("job %s: no storyboard (%s)", run.job_id, exc.message)
+        run.record([exc.cmd])
+        storyboard_path = None
     pw, ph = _jpeg_size(poster_path)
     poster = Output(
         kind=RenditionKind.POSTER,
@@ -636,7 +649,7 @@ def _images(run: JobRun, video_path: str, work: str, timeout: float) -> tuple[Ou
             "thumb_height": layout.thumb_height,
         },
     )
-    return poster, storyboard
+    return (poster, storyboard) if storyboard_path else (poster,)
 
 
 def _jpeg_size(path: str) -> tuple[int | None, int | None]:
@@ -742,7 +755,7 @@ def base_rendition(asset: MediaAsset, kind: RenditionKind | str) -> Rendition | 
     return pool[-1] if pool else None
 
 
-def _run_edit(job: ProcessingJob, run: JobRun) -> list[Output]:
+def _run_edit(job: ProcessingJob, run: JobRun, work: str) -> list[Output]:
     asset = job.asset
     edit = (job.params or {}).get("edit") or asset.edit or {}
     duration = asset.duration_s or 0.0
@@ -756,30 +769,26 @@ def _run_edit(job: ProcessingJob, run: JobRun) -> list[Output]:
         raise MediaRejected("Le montage ne garde presque rien de l'enregistrement.")
     original = asset.original
     base_video = base_rendition(asset, RenditionKind.WEB_VIDEO)
-    work = tempfile.mkdtemp(prefix=f"media-job{job.id}-")
-    try:
-        with get_storage(original.backend).local_path(original.key) as src:
-            with run.step(job, "cut"):
-                cut_wav = os.path.join(work, "cut.wav")
-                done = run_ffmpeg(
-                    lambda tmp: build_cut_audio(src, tmp, keep),
-                    output=cut_wav,
-                    timeout=_timeout(duration),
-                )
-                run.record(done)
-            edited_video = None
-            if base_video is not None:
-                base = get_storage(base_video.file.backend).local_path(base_video.file.key)
-                with base as vid, run.step(job, "web_video"):
-                    edited_video = _cut_video(run, vid, keep, work, duration)
-            result = probe(edited_video or cut_wav)
-            chapters = apply_keep_ranges(_chapters_of(asset), keep)
-            outputs = _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters)
-            for output in outputs:
-                output.info["edit"] = edit
-            return outputs
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with get_storage(original.backend).local_path(original.key) as src:
+        with run.step(job, "cut"):
+            cut_wav = os.path.join(work, "cut.wav")
+            done = run_ffmpeg(
+                lambda tmp: build_cut_audio(src, tmp, keep),
+                output=cut_wav,
+                timeout=_timeout(duration),
+            )
+            run.record(done)
+        edited_video = None
+        if base_video is not None:
+            base = get_storage(base_video.file.backend).local_path(base_video.file.key)
+            with base as vid, run.step(job, "web_video"):
+                edited_video = _cut_video(run, vid, keep, work, duration)
+        result = probe(edited_video or cut_wav)
+        chapters = apply_keep_ranges(_chapters_of(asset), keep)
+        outputs = _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters)
+        for output in outputs:
+            output.info["edit"] = edit
+        return outputs
 
 
 def _cut_video(run: JobRun, src, keep, work: str, duration: float) -> str:
@@ -819,9 +828,9 @@ def _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters) -> li
         web.duration_s = made.duration
         outputs.append(web)
         with run.step(job, "images"):
-            poster, storyboard = _images(run, edited_video, work, timeout)
-            poster_path = poster.path
-            outputs += [poster, storyboard]
+            images = _images(run, edited_video, work, timeout)
+            poster_path = images[0].path
+            outputs += images
     with run.step(job, "audio_edition"):
         outputs.append(
             _audio_edition(
