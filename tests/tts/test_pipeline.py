@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+import time
 
 import feedparser
 import pytest
@@ -275,3 +276,29 @@ def test_only_editors_may_generate(app_factory, make_guide, make_user):
     assert client.post(url, data={"csrf_token": token}).status_code == 303
     with application.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(GuideEdition)) == 1
+
+
+def test_a_real_celery_worker_runs_the_generation(app, client, login_as, make_guide):
+    from celery.contrib.testing.worker import start_worker
+
+    import workers.tts  # noqa: F401 - registers tts.generate with the app's Celery
+
+    celery = app.extensions["celery"]
+    resource = make_guide(body="## Bienvenue\n\nUn guide très court pour le serveur de tâches.\n")
+    login_as(Role.MODERATOR)
+    with start_worker(celery, pool="solo", perform_ping_check=False, queues=["long"],
+                      shutdown_timeout=30):
+        response = client.post(f"/guides-audio/{resource.id}/generer")
+        assert response.status_code == 303
+        # The job was sent after the view's commit; only the worker can finish it.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            job = operations.get_edition(resource.id).last_job
+            if job.state in (JobState.SUCCEEDED, JobState.FAILED):
+                break
+            time.sleep(0.2)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.worker and job.attempts == 1
+    assert job.asset.rendition(RenditionKind.AUDIO_EDITION) is not None
+    assert operations.get_edition(resource.id).status == EditionStatus.READY
