@@ -317,10 +317,8 @@ def run_job(job_id: int, *, worker: str | None = None, final_attempt: bool = Tru
     # Every temporary file of the run lives here and goes away whatever happens.
     work = tempfile.mkdtemp(prefix=f"media-job{job_id}-")
     try:
-        if job_type == "edit":
-            outputs = _run_edit(job, run, work)
-        else:
-            outputs = _run_process(job, run, work)
+        steps = _run_edit if job_type == "edit" else _run_process
+        outputs = steps(job, run, work)
         _publish(job, run, outputs)
     except BaseException as exc:
         run.stop_heartbeat()
