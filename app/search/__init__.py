@@ -7,7 +7,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.api import register
     from app.extensions import db
-    from app.search import ddl, models  # noqa: F401 - registers the tables
+    from app.search import api, ddl, models, views  # noqa: F401 - models registers the tables
+    from app.search.operations import KINDS
 
     ddl.listen(db.metadata)
+    app.register_blueprint(views.bp)
+    register(api.blp)
+    app.jinja_env.globals["kind_label"] = lambda kind: KINDS.get(kind, kind)
