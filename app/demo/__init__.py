@@ -12,7 +12,11 @@ import click
 from flask import Blueprint, Flask
 
 #: Feature loaders, in dependency order ("module:function").
-LOADERS = ("app.demo.accounts:load", "app.podcasts.demo:load")
+LOADERS = (
+    "app.demo.accounts:load",
+    "app.network.demo:load",
+    "app.podcasts.demo:load",
+)
 
 bp = Blueprint("demo", __name__, cli_group="demo")
 
