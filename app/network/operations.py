@@ -473,3 +473,41 @@ def dfc_entries(organisations=None) -> list[dict]:
             }
         )
     return entries
+
+
+def set_affiliation(
+    org: Organisation, person: Person, role_label: str = "", is_main_contact: bool = False
+):
+    """Add a person to an organisation or update their role (one main contact at most)."""
+    from app.network.models import Affiliation
+
+    current = next((a for a in org.affiliations if a.person_id == person.id), None)
+    if current is None:
+        current = Affiliation(organisation=org, person=person)
+        db.session.add(current)
+    current.role_label = role_label.strip()[:120]
+    if is_main_contact:
+        for other in org.affiliations:
+            other.is_main_contact = False
+    current.is_main_contact = is_main_contact
+    db.session.flush()
+    index_profile(org)
+    index_profile(person)
+    return current
+
+
+def remove_affiliation(org: Organisation, person: Person) -> None:
+    for affiliation in list(org.affiliations):
+        if affiliation.person_id == person.id:
+            org.affiliations.remove(affiliation)
+    db.session.flush()
+    index_profile(org)
+    index_profile(person)
+
+
+def get_personal_data_providers() -> list[Callable]:
+    return list(_personal_data_providers)
+
+
+def get_account_deletion_handlers() -> list[Callable]:
+    return list(_deletion_handlers)

@@ -97,7 +97,7 @@ def export_personal_data(user: User) -> dict:
             for r in db.session.scalars(sa.select(Report).where(Report.reporter_id == user.id))
         ],
     }
-    for provider in list(operations._personal_data_providers):
+    for provider in operations.get_personal_data_providers():
         for key, value in (provider(user) or {}).items():
             data[key] = value
     return data
@@ -105,7 +105,7 @@ def export_personal_data(user: User) -> dict:
 
 def delete_account(user: User) -> None:
     """Anonymise an account: personal data erased, contributions kept under "Compte supprimé"."""
-    for handler in list(operations._deletion_handlers):
+    for handler in operations.get_account_deletion_handlers():
         handler(user)
     person = operations.get_person_for_user(user)
     if person is not None:

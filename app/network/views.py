@@ -109,12 +109,17 @@ def organisation(slug):
     fields = visible_fields(row, viewer())
     if fields is None:
         abort(404)
+    can_edit = is_manager(row, viewer())
+    candidates = []
+    if can_edit:
+        candidates = operations.search_directory(viewer(), section="people")
     return render_template(
         "network/organisation.html",
         organisation=row,
         fields=fields,
         kind_labels=KIND_LABELS,
-        can_edit=is_manager(row, viewer()),
+        can_edit=can_edit,
+        candidates=candidates,
     )
 
 
@@ -262,3 +267,34 @@ def organisation_dfc(slug):
     if not entries:
         abort(404)
     return _dfc_response(entries)
+
+
+@bp.post("/structures/<slug>/membres")
+@login_required
+def add_member(slug):
+    """Add a person of the directory to an organisation (its managers only)."""
+    org = operations.get_organisation(slug) or abort(404)
+    if not is_manager(org, current_user):
+        abort(403)
+    person = operations.get_person(request.form.get("person", "")) or abort(404)
+    if visible_fields(person, current_user) is None:
+        abort(404)
+    operations.set_affiliation(
+        org, person, request.form.get("role_label", ""), bool(request.form.get("is_main_contact"))
+    )
+    db.session.commit()
+    flash(_("%(name)s fait partie de la structure.", name=person.name), "success")
+    return redirect(url_for("network.organisation", slug=org.slug))
+
+
+@bp.post("/structures/<slug>/membres/<person_slug>/retirer")
+@login_required
+def remove_member(slug, person_slug):
+    org = operations.get_organisation(slug) or abort(404)
+    if not is_manager(org, current_user):
+        abort(403)
+    person = operations.get_person(person_slug) or abort(404)
+    operations.remove_affiliation(org, person)
+    db.session.commit()
+    flash(_("Membre retiré."), "success")
+    return redirect(url_for("network.organisation", slug=org.slug))

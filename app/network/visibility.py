@@ -73,6 +73,8 @@ def is_manager(profile: Person | Organisation, viewer) -> bool:
         return profile.user_id is not None and profile.user_id == viewer.id
     if profile.created_by_id == viewer.id:
         return True
+    # Members added by a manager may edit; only managers add members, so nobody can claim a
+    # membership to gain edit rights.
     return any(
         a.person.user_id == viewer.id for a in profile.affiliations if a.person.user_id is not None
     )

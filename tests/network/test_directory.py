@@ -225,3 +225,29 @@ def test_learner_cannot_edit_someone_else(client, login_as, make_person):
     login_as("learner")
     assert client.get("/reseau/personnes/autre/modifier").status_code == 403
     assert client.get("/reseau/personnes/nouvelle").status_code == 403
+
+
+def test_organisation_managers_add_and_remove_members(client, make_user, make_org, make_person):
+    owner = make_user("learner", email="gerante@example.org")
+    org = make_org(created_by_id=owner.id, dfc_opt_in=True)
+    make_person("paul-durand", "Paul Durand", first_name="Paul", family_name="Durand",
+                dfc_opt_in=True)
+    outsider = make_user("learner")
+    login(client, outsider)
+    assert client.post(f"/reseau/structures/{org.slug}/membres",
+                       data={"person": "paul-durand"}).status_code == 403
+    client.post("/compte/deconnexion")
+
+    login(client, owner)
+    response = client.post(f"/reseau/structures/{org.slug}/membres",
+                           data={"person": "paul-durand", "role_label": "salarié",
+                                 "is_main_contact": "1"})
+    assert response.status_code == 302
+    page = client.get(f"/reseau/structures/{org.slug}").get_data(as_text=True)
+    assert "Paul Durand" in page and "salarié" in page
+    assert "Paul" in client.get("/reseau/dfc.jsonld").get_data(as_text=True)  # main contact
+    page = client.get("/reseau/personnes/paul-durand").get_data(as_text=True)
+    assert org.name.replace("'", "&#39;") in page
+    client.post(f"/reseau/structures/{org.slug}/membres/paul-durand/retirer")
+    assert "Paul Durand" not in client.get(f"/reseau/structures/{org.slug}").get_data(
+        as_text=True).split('id="members-title"')[1].split("</ul>")[0]
