@@ -182,6 +182,7 @@ def save_event(event: Event, data: dict, themes: list[Theme], *, author=None) ->
         event.created_by_id = author.id
     db.session.add(event)
     db.session.flush()
+    index_event(event)
     return event
 
 
@@ -193,6 +194,7 @@ def set_event_status(event: Event, status: EventStatus) -> None:
     event.status = status
     event.updated_dt = utcnow()
     db.session.flush()
+    index_event(event)
 
 
 def pending_events() -> list[Event]:
@@ -262,6 +264,8 @@ def import_feed(feed, *, max_bytes: int, timeout: float = 20) -> dict:
     feed.etag = fetched.etag
     feed.last_modified = fetched.last_modified
     feed.last_report = parsed.problems[:200]
+    for event in existing.values():
+        index_event(event)
     feed.last_status = (
         f"{counts['created']} nouveaux, {counts['updated']} mis à jour, "
         f"{counts['unchanged']} inchangés, {counts['rejected']} rejetés"
@@ -292,3 +296,31 @@ def _apply_parsed(event, item) -> None:
     event.updated_dt = utcnow()
     if item.cancelled and event.status == EventStatus.PUBLISHED:
         event.status = EventStatus.CANCELLED
+
+
+def index_event(event: Event) -> None:
+    """Put a published (or cancelled) event in the site search; take others out."""
+    from app.core.text import plain_text
+    from app.network.operations import _search_api
+
+    search_ops = _search_api()
+    if search_ops is None:
+        return
+    if event.status not in (EventStatus.PUBLISHED, EventStatus.CANCELLED):
+        search_ops.remove_document("event", event.id)
+        return
+    search_ops.index_document(
+        "event",
+        event.id,
+        title=event.title,
+        url=f"/reseau/agenda/{event.id}",
+        body=" ".join(
+            p for p in (plain_text(event.description), event.place, event.city,
+                        event.organiser_name) if p
+        ),
+        summary=plain_text(event.description, 300),
+        type=str(event.mode),
+        theme_ids=[t.id for t in event.themes],
+        territory=event.departement_code or None,
+        date_dt=event.start_dt,
+    )

@@ -185,6 +185,7 @@ def _published(post: Post) -> None:
     for f in followers:
         db.session.add(Notification(user_id=f.user_id, post_id=post.id, mode=f.mode))
     db.session.flush()
+    index_thread(post.thread)
 
 
 def approve_post(post: Post, moderator: User) -> None:
@@ -213,6 +214,7 @@ def hide_post(post: Post, moderator: User) -> None:
             ReportState.HANDLED, moderator.id, utcnow()
         )
     db.session.flush()
+    index_thread(post.thread)
 
 
 def restore_post(post: Post, moderator: User) -> None:
@@ -220,6 +222,7 @@ def restore_post(post: Post, moderator: User) -> None:
     post.status = PostStatus.VISIBLE
     post.moderated_by_id, post.moderated_dt = moderator.id, utcnow()
     db.session.flush()
+    index_thread(post.thread)
 
 
 def set_locked(thread: Thread, locked: bool) -> None:
@@ -230,6 +233,7 @@ def set_locked(thread: Thread, locked: bool) -> None:
 def set_thread_hidden(thread: Thread, hidden: bool) -> None:
     thread.hidden_dt = utcnow() if hidden else None
     db.session.flush()
+    index_thread(thread)
 
 
 def report_post(post: Post, reporter: User, reason: str, details: str = "") -> Report:
@@ -373,4 +377,27 @@ def send_digests() -> int:
         _unsent(NotifyMode.DIGEST),
         lambda n: _("Votre résumé quotidien : %(title)s", title=n.post.thread.title),
         lambda count: _("Votre résumé quotidien : %(num)d nouveaux messages", num=count),
+    )
+
+
+def index_thread(thread: Thread) -> None:
+    """Put a thread's visible posts in the site search, or take a hidden/empty thread out."""
+    from app.network.operations import _search_api
+
+    search_ops = _search_api()
+    if search_ops is None:
+        return
+    posts = [p for p in thread.posts if p.status == PostStatus.VISIBLE]
+    if thread.hidden_dt is not None or not posts:
+        search_ops.remove_document("discussion", thread.id)
+        return
+    search_ops.index_document(
+        "discussion",
+        thread.id,
+        title=thread.title,
+        url=f"/reseau/echanges/{thread.id}",
+        body=" ".join(plain_text(p.body) for p in posts)[:50000],
+        summary=plain_text(posts[0].body, 300),
+        theme_ids=[thread.theme_id] if thread.theme_id else [],
+        date_dt=thread.last_post_dt,
     )

@@ -30,6 +30,12 @@ def session_provider_for(start_dt):
     return provider
 
 
+def _search(query):
+    from app.search.operations import search
+
+    return [hit.document.url for hit in search(query).hits]
+
+
 def parse(ics_bytes):
     calendar = Calendar.from_ical(ics_bytes)
     return {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
@@ -118,9 +124,11 @@ def test_member_proposes_an_event_that_waits_for_moderation(client, login_as, ma
     client.post("/compte/deconnexion")
     assert "Apéro" not in client.get("/reseau/agenda").get_data(as_text=True)
 
+    assert _search("apero porteurs") == []
     login_as("moderator")
     client.post(f"/reseau/agenda/{event.id}/statut", data={"status": "published"})
     assert "Apéro des porteurs" in client.get("/reseau/agenda").get_data(as_text=True)
+    assert _search("apero porteurs") == [f"/reseau/agenda/{event.id}"]
     client.post(f"/reseau/agenda/{event.id}/statut", data={"status": "cancelled"})
     db.session.expire_all()
     assert db.session.get(Event, event.id).sequence == 1

@@ -30,6 +30,12 @@ def post(client, thread_id, body, **extra):
     return client.post(f"/reseau/echanges/{thread_id}/messages", data={"body": body, **extra})
 
 
+def _search(query):
+    from app.search.operations import search
+
+    return [hit.document.url for hit in search(query).hits]
+
+
 def mails_to(outbox, address):
     return [m for m in outbox() if m["To"] == address]
 
@@ -134,6 +140,7 @@ def test_moderator_hides_a_post_and_it_disappears_from_thread_and_notifications(
     post(client, thread_id, "Achetez des pilules miracles")
     client.post("/compte/deconnexion")
 
+    assert _search("pilules") == [f"/reseau/echanges/{thread_id}"]
     login(client, reader)
     assert "pilules miracles" in client.get("/reseau/notifications").get_data(as_text=True)
     bad = db.session.scalar(sa.select(Post).where(Post.body.like("Achetez%")))
@@ -148,6 +155,7 @@ def test_moderator_hides_a_post_and_it_disappears_from_thread_and_notifications(
     client.post("/compte/deconnexion")
 
     assert "pilules" not in client.get(f"/reseau/echanges/{thread_id}").get_data(as_text=True)
+    assert _search("pilules") == []
     login(client, reader)
     assert "pilules" not in client.get("/reseau/notifications").get_data(as_text=True)
     assert send_notifications() == 0 and send_digests() == 0
