@@ -16,6 +16,7 @@ LOADERS = (
     "app.demo.accounts:load",
     "app.network.demo:load",
     "app.podcasts.demo:load",
+    "app.tts.demo:load",  # after the library's guides
 )
 
 bp = Blueprint("demo", __name__, cli_group="demo")

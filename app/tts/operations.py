@@ -89,12 +89,14 @@ def request_edition(
     user: User | None = None,
     revision: Revision | None = None,
     force: bool = True,
+    enqueue: bool = True,
 ) -> ProcessingJob | None:
     """Queue the generation of a guide's audio edition (rows flushed; sent after commit).
 
     Returns the job, or None when ``force`` is False and the audio online already speaks this
     text. A job still waiting is reused (pressing twice queues one job); a running one gives way
-    to the new job and stops at its next progress report.
+    to the new job and stops at its next progress report. ``enqueue`` False leaves the job for
+    the caller to run (the demo loader runs it in-process).
     """
     if not is_guide(resource):
         raise EditionError("Seuls les guides opérationnels ont une version audio.", 404)
@@ -156,7 +158,8 @@ def request_edition(
     edition.updated_dt = now
     db.session.flush()
     edition.last_job_id = job.id
-    send_after_commit(job)
+    if enqueue:
+        send_after_commit(job)
     return job
 
 
