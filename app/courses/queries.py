@@ -203,7 +203,7 @@ def dashboard(user_id: int, now: datetime | None = None) -> Dashboard:
             .options(joinedload(CourseSession.course))
             .order_by(ReplayProgress.updated_dt.desc())
             .limit(6)
-        ).tuples()
+        )
     )
     finished = [
         r

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask
 LOADERS = (
     "app.demo.accounts:load",
     "app.network.demo:load",
+    "app.courses.demo:load",
     "app.podcasts.demo:load",
     "app.tts.demo:load",  # after the library's guides
 )

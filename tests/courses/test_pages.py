@@ -257,3 +257,29 @@ def test_cancelled_session_shows_and_notifies(client, make_course, make_user, lo
     fresh = db.session.get(CourseSession, session.id)
     assert fresh.status == SessionStatus.CANCELLED and fresh.sequence == 1
     assert "Intervenante malade" in client.get(f"/se-former/{course.slug}").get_data(as_text=True)
+
+
+def test_dashboard_shows_courses_next_session_and_continue_watching(
+    client, make_course, login_as, ready_asset
+):
+    course = make_course("Cycle en cours", start=utcnow() - timedelta(days=8))
+    waiting = make_course("Cycle complet", capacity=0)
+    user = login_as()
+    client.post(f"/se-former/{course.slug}/inscription")
+    client.post(f"/se-former/{waiting.slug}/inscription")
+    first = course.sessions[0]
+    operations.attach_replay(first, ready_asset())
+    operations.publish_replay(first)
+    operations.save_progress(user, first, 20, 60)
+    db.session.commit()
+    page = client.get("/se-former/mon-espace").get_data(as_text=True)
+    assert "Cycle en cours" in page and "Cycle complet" in page
+    assert "Liste d&#39;attente" in page or "Liste d'attente" in page
+    assert "Reprendre la lecture" in page and "Arrêté à 0:20" in page
+    assert "Séance 3" in page  # the next session (1 and 2 are past)
+    assert (
+        client.get(f"/se-former/{course.slug}")
+        .get_data(as_text=True)
+        .count("Reprendre le replay (0:20)")
+        == 1
+    )
