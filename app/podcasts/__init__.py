@@ -8,9 +8,13 @@ def init_app(app: Flask) -> None:
     from app.podcasts import api, models, syndication, views  # noqa: F401 - registers tables
     from feeds import views as feed_views
 
+    # stamp_ttl_s: seconds a feed's change stamp is trusted without a query (0 = always ask).
+    settings = {"stamp_ttl_s": 5.0, **(app.config.get("PODCASTS") or {})}
+    app.config["PODCASTS"] = settings
     app.extensions["podcasts"] = {
         "clock": views.utc_now_default,
-        "feed_cache": syndication.FeedCache(),
+        "feed_cache": syndication.FeedCache(stamp_ttl_s=float(settings["stamp_ttl_s"])),
+        "episode_inputs": syndication.EpisodeInputCache(),
     }
     app.register_blueprint(views.bp)
     app.register_blueprint(feed_views.bp)

@@ -27,15 +27,31 @@ COURSE_SLUG = "tarification-sociale"
 
 #: (voice, speaker, text): a short interview read by two espeak-ng voices.
 INTERVIEW = (
-    ("fr+f3", "Camille", "Bonjour et bienvenue dans Paroles de circuits courts. Aujourd'hui, "
-     "nous rencontrons Léa, maraîchère dans la Drôme."),
-    ("fr+m3", "Léa", "Bonjour Camille. Je cultive deux hectares de légumes et je vends tout en "
-     "circuit court : au marché, en AMAP et à l'épicerie du village."),
+    (
+        "fr+f3",
+        "Camille",
+        "Bonjour et bienvenue dans Paroles de circuits courts. Aujourd'hui, "
+        "nous rencontrons Léa, maraîchère dans la Drôme.",
+    ),
+    (
+        "fr+m3",
+        "Léa",
+        "Bonjour Camille. Je cultive deux hectares de légumes et je vends tout en "
+        "circuit court : au marché, en AMAP et à l'épicerie du village.",
+    ),
     ("fr+f3", "Camille", "Qu'est-ce qui a changé depuis que vous travaillez avec l'épicerie ?"),
-    ("fr+m3", "Léa", "Je connais mes volumes à l'avance. Nous fixons les prix ensemble, une fois "
-     "par saison, et je suis payée sous huit jours."),
-    ("fr+f3", "Camille", "Merci Léa. Retrouvez la boîte à outils des circuits courts sur le site "
-     "d'Open Food France."),
+    (
+        "fr+m3",
+        "Léa",
+        "Je connais mes volumes à l'avance. Nous fixons les prix ensemble, une fois "
+        "par saison, et je suis payée sous huit jours.",
+    ),
+    (
+        "fr+f3",
+        "Camille",
+        "Merci Léa. Retrouvez la boîte à outils des circuits courts sur le site "
+        "d'Open Food France.",
+    ),
 )
 
 
@@ -57,8 +73,11 @@ def load(ctx) -> None:
     _load_course_show(ctx)
     if not ctx.with_media:
         return
-    existing = db.session.scalar(sa.select(Episode).where(
-        Episode.show_id == show.id, Episode.source_kind == "demo", Episode.source_id == 1))
+    existing = db.session.scalar(
+        sa.select(Episode).where(
+            Episode.show_id == show.id, Episode.source_kind == "demo", Episode.source_id == 1
+        )
+    )
     if existing is not None and existing.audio is not None:
         return
     asset = build_interview_asset()
@@ -70,8 +89,7 @@ def load(ctx) -> None:
         asset=asset,
         pub_dt=utcnow() - timedelta(minutes=5),
         number=1,
-        persons=[{"name": "Camille Martin", "role": "host"},
-                 {"name": "Léa", "role": "guest"}],
+        persons=[{"name": "Camille Martin", "role": "host"}, {"name": "Léa", "role": "guest"}],
         source=("demo", 1),
     )
     ctx.log("podcasts: interview episode generated")
@@ -87,8 +105,9 @@ def _load_course_show(ctx) -> None:
     course = db.session.scalar(sa.select(Course).where(Course.slug == COURSE_SLUG))
     if course is None:
         return
-    show = operations.get_or_create_course_show(course.id, course.slug, course.title,
-                                                getattr(course, "summary", "") or "")
+    show = operations.get_or_create_course_show(
+        course.id, course.slug, course.title, getattr(course, "summary", "") or ""
+    )
     ctx.log(f"podcasts: course show {show.slug}")
 
 
@@ -101,44 +120,103 @@ def build_interview_asset() -> MediaAsset:
         parts, cues, chapters, position = [], [], [], 0.0
         for index, (voice, speaker, text) in enumerate(INTERVIEW):
             wav = folder / f"{index}.wav"
-            subprocess.run([espeak, "-v", voice, "-s", "165", "-w", str(wav), text], check=True,
-                           capture_output=True)
+            subprocess.run(
+                [espeak, "-v", voice, "-s", "165", "-w", str(wav), text],
+                check=True,
+                capture_output=True,
+            )
             duration = probe(wav).duration or 0.0
             cues.append((position, position + duration, f"{speaker} : {text}"))
             if index in (0, 1, 4):
-                chapters.append(Chapter(round(position, 3), ("Introduction", "Le témoignage de "
-                                        "Léa", "Conclusion")[(0, 1, 4).index(index)]))
+                chapters.append(
+                    Chapter(
+                        round(position, 3),
+                        ("Introduction", "Le témoignage de Léa", "Conclusion")[
+                            (0, 1, 4).index(index)
+                        ],
+                    )
+                )
             parts.append(wav)
             position += duration + 0.4
         listing = folder / "list.txt"
         silence = folder / "silence.wav"
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i",
-                        "anullsrc=r=22050:cl=mono", "-t", "0.4", str(silence)], check=True)
+        subprocess.run(
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "anullsrc=r=22050:cl=mono",
+                "-t",
+                "0.4",
+                str(silence),
+            ],
+            check=True,
+        )
         listing.write_text("".join(f"file '{p}'\nfile '{silence}'\n" for p in parts))
         mp3 = folder / "interview.mp3"
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i",
-                        str(listing), "-ac", "1", "-ar", "44100", "-c:a", "libmp3lame",
-                        "-b:a", "96k", str(mp3)], check=True)
+        subprocess.run(
+            [
+                ffmpeg,
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-ac",
+                "1",
+                "-ar",
+                "44100",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "96k",
+                str(mp3),
+            ],
+            check=True,
+        )
         facts = probe(mp3)
-        write_tags(mp3, title="Léa, maraîchère dans la Drôme", duration=facts.duration,
-                   speakers=["Camille Martin", "Léa"], series="Paroles de circuits courts",
-                   chapters=chapters)
+        write_tags(
+            mp3,
+            title="Léa, maraîchère dans la Drôme",
+            duration=facts.duration,
+            speakers=["Camille Martin", "Léa"],
+            series="Paroles de circuits courts",
+            chapters=chapters,
+        )
         facts = probe(mp3)
         with open(mp3, "rb") as fh:
-            stored = store_file(fh, "lea-maraichere.mp3", prefix="podcasts/demo",
-                                content_type="audio/mpeg")
-    asset = MediaAsset(title="Entretien avec Léa (démo)", kind=AssetKind.AUDIO,
-                       status=AssetStatus.READY, original=stored, duration_s=facts.duration,
-                       chapters=[{"start": c.start, "title": c.title} for c in chapters],
-                       ready_dt=utcnow())
-    asset.renditions.append(Rendition(kind=RenditionKind.AUDIO_EDITION, file=stored,
-                                      duration_s=facts.duration, bitrate=96_000))
+            stored = store_file(
+                fh, "lea-maraichere.mp3", prefix="podcasts/demo", content_type="audio/mpeg"
+            )
+    asset = MediaAsset(
+        title="Entretien avec Léa (démo)",
+        kind=AssetKind.AUDIO,
+        status=AssetStatus.READY,
+        original=stored,
+        duration_s=facts.duration,
+        chapters=[{"start": c.start, "title": c.title} for c in chapters],
+        ready_dt=utcnow(),
+    )
+    asset.renditions.append(
+        Rendition(
+            kind=RenditionKind.AUDIO_EDITION, file=stored, duration_s=facts.duration, bitrate=96_000
+        )
+    )
     for kind, text, name, mime in (
         (RenditionKind.TRANSCRIPT_VTT, build_webvtt(cues), "lea.vtt", "text/vtt"),
         (RenditionKind.TRANSCRIPT_SRT, build_srt(cues), "lea.srt", "application/x-subrip"),
     ):
-        transcript = store_file(io.BytesIO(text.encode()), name, prefix="podcasts/demo",
-                                content_type=mime)
+        transcript = store_file(
+            io.BytesIO(text.encode()), name, prefix="podcasts/demo", content_type=mime
+        )
         asset.renditions.append(Rendition(kind=kind, file=transcript))
     db.session.add(asset)
     db.session.flush()

@@ -125,9 +125,16 @@ def get_or_create_course_show(
         return show
     fields.setdefault("apple_category", "Education")
     fields.setdefault("apple_subcategory", "Courses")
-    return create_show(slug=course_slug, title=title, description=description,
-                       kind=ShowKind.COURSE, course_id=course_id, medium="course",
-                       show_type=ShowType.SERIAL, **fields)
+    return create_show(
+        slug=course_slug,
+        title=title,
+        description=description,
+        kind=ShowKind.COURSE,
+        course_id=course_id,
+        medium="course",
+        show_type=ShowType.SERIAL,
+        **fields,
+    )
 
 
 def create_show(

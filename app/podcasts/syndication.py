@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app, url_for
-from sqlalchemy.orm import selectinload
+from flask import current_app, has_request_context, request, url_for
+from sqlalchemy.orm import joinedload
 
 from app.core.db import utcnow
 from app.core.text import render_markdown
@@ -42,12 +42,29 @@ class BuiltFeed:
 
 
 class FeedCache:
-    """A small thread-safe LRU of built feeds keyed by (show id, token id)."""
+    """A small thread-safe LRU of built feeds keyed by (show id, token id).
 
-    def __init__(self, size: int = CACHE_SIZE):
+    ``stamp_ttl_s`` lets a stamp be trusted for a few seconds without asking the database again
+    (crawlers poll every few minutes; a feed a few seconds late harms no one). 0 disables it.
+    """
+
+    def __init__(self, size: int = CACHE_SIZE, stamp_ttl_s: float = 0):
         self.size = size
+        self.stamp_ttl_s = stamp_ttl_s
         self.items: OrderedDict = OrderedDict()
+        self.checked: dict = {}
         self.lock = threading.Lock()
+
+    def recent_stamp(self, key, now: datetime):
+        """Return the stamp seen for key less than stamp_ttl_s ago, if any."""
+        if self.stamp_ttl_s <= 0:
+            return None
+        with self.lock:
+            hit = self.items.get(key)
+            seen = self.checked.get(key)
+        if hit is None or seen is None or abs((now - seen).total_seconds()) > self.stamp_ttl_s:
+            return None
+        return hit[0]
 
     def get(self, key, stamp):
         with self.lock:
@@ -57,6 +74,12 @@ class FeedCache:
             self.items.move_to_end(key)
             return hit[1]
 
+    def mark_checked(self, key, now: datetime) -> None:
+        with self.lock:
+            self.checked[key] = now
+            if len(self.checked) > 4 * self.size:
+                self.checked.clear()
+
     def put(self, key, stamp, built: BuiltFeed) -> None:
         with self.lock:
             self.items[key] = (stamp, built)
@@ -65,29 +88,93 @@ class FeedCache:
                 self.items.popitem(last=False)
 
 
+class EpisodeInputCache:
+    """Builder input per episode, keyed by everything it is made of.
+
+    A feed is rebuilt as a whole when anything in it changes; this memo keeps that rebuild
+    proportional to what changed (rendering Markdown and building URLs for a thousand unchanged
+    episodes would dominate it).
+    """
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_make(self, key, make):
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+                return hit
+        value = make()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
 def get_cache() -> FeedCache:
     return current_app.extensions["podcasts"]["feed_cache"]
 
 
+def _episode_key(episode: Episode, token: str | None) -> tuple:
+    asset = episode.asset
+    renditions = tuple(r.id for r in asset.renditions if r.is_current) if asset else ()
+    return (
+        request.host_url if has_request_context() else None,
+        token,
+        episode.id,
+        episode.updated_dt,
+        episode.show.slug,
+        episode.show.language,
+        asset.id if asset else None,
+        asset.status if asset else None,
+        asset.ready_dt if asset else None,
+        repr(asset.chapters) if asset else None,
+        renditions,
+    )
+
+
 def feed_stamp(show: Show, now: datetime) -> tuple:
-    """Return what the feed depends on, in one aggregate query (changes whenever the feed does)."""
+    """Return what the feed depends on, in one statement (it changes whenever the feed does).
+
+    Three one-row aggregates (episodes, their assets, their current renditions) joined on
+    true: each scans the show's rows once, with no DISTINCT over a multiplied join.
+    """
     e, a, r = Episode, MediaAsset, Rendition
-    due = sa.case((e.pub_dt <= now, e.pub_dt), else_=None)
-    row = db.session.execute(
+    mine = sa.and_(e.show_id == show.id, e.deleted_dt.is_(None), e.pub_dt.is_not(None))
+    episodes = (
         sa.select(
-            sa.func.count(sa.distinct(e.id)),
-            sa.func.max(e.updated_dt),
-            sa.func.max(due),
-            sa.func.count(sa.distinct(sa.case((e.pub_dt <= now, e.id), else_=None))),
-            sa.func.max(a.ready_dt),
-            sa.func.count(sa.distinct(sa.case((a.status == "ready", a.id), else_=None))),
-            sa.func.max(r.id),
-            sa.func.count(r.id),
+            sa.func.count(e.id).label("episodes"),
+            sa.func.max(e.updated_dt).label("updated"),
+            sa.func.max(sa.case((e.pub_dt <= now, e.pub_dt), else_=None)).label("due"),
+            sa.func.count(sa.case((e.pub_dt <= now, e.id), else_=None)).label("due_count"),
         )
-        .select_from(e)
-        .outerjoin(a, a.id == e.asset_id)
-        .outerjoin(r, sa.and_(r.asset_id == a.id, r.is_current.is_(True)))
-        .where(e.show_id == show.id, e.deleted_dt.is_(None), e.pub_dt.is_not(None))
+        .where(mine)
+        .subquery()
+    )
+    assets = (
+        sa.select(
+            sa.func.max(a.ready_dt).label("ready"),
+            sa.func.count(sa.case((a.status == "ready", a.id), else_=None)).label("ready_count"),
+        )
+        .join(e, e.asset_id == a.id)
+        .where(mine)
+        .subquery()
+    )
+    renditions = (
+        sa.select(sa.func.max(r.id).label("last"), sa.func.count(r.id).label("renditions"))
+        .join(e, e.asset_id == r.asset_id)
+        .where(mine, r.is_current.is_(True))
+        .subquery()
+    )
+    row = db.session.execute(
+        sa.select(episodes, assets, renditions)
+        .select_from(episodes)
+        .join(assets, sa.true())
+        .join(renditions, sa.true())
     ).one()
     return (show.updated_dt, show.artwork_id, *row)
 
@@ -100,7 +187,11 @@ def last_modified_from(stamp: tuple) -> datetime:
 
 
 def load_episodes(show: Show) -> list[Episode]:
-    """Load the show's dated, undeleted episodes with assets, renditions and files (4 queries)."""
+    """Load the show's dated, undeleted episodes with assets, renditions and files (2 queries).
+
+    The assets come in the episodes' query (a join), renditions and files in one more query
+    built on the same criteria (a subquery, not an IN list chunked by the number of rows).
+    """
     return list(
         db.session.scalars(
             sa.select(Episode)
@@ -110,9 +201,11 @@ def load_episodes(show: Show) -> list[Episode]:
                 Episode.pub_dt.is_not(None),
             )
             .options(
-                selectinload(Episode.asset)
-                .selectinload(MediaAsset.renditions)
-                .joinedload(Rendition.file)
+                # The ffprobe JSON and the edit list can be large and the feed needs neither.
+                joinedload(Episode.asset).defer(MediaAsset.probe).defer(MediaAsset.edit),
+                joinedload(Episode.asset)
+                .subqueryload(MediaAsset.renditions)
+                .joinedload(Rendition.file),
             )
         )
     )
@@ -127,9 +220,12 @@ def get_built_feed(
 ) -> BuiltFeed:
     """Return the show's feed (a member's private one when a token is given), cached."""
     now = now or utcnow()
-    stamp = feed_stamp(show, now)
     key = (show.id, token.id if token is not None else None)
     cache = get_cache()
+    stamp = cache.recent_stamp(key, now)
+    if stamp is None:
+        stamp = feed_stamp(show, now)
+        cache.mark_checked(key, now)
     built = cache.get(key, stamp)
     if built is None:
         built = _build(show, token_value if token is not None else None, stamp, now)
@@ -140,11 +236,12 @@ def get_built_feed(
 def _build(show: Show, token: str | None, stamp: tuple, now: datetime) -> BuiltFeed:
     updated = last_modified_from(stamp)
     episodes = [e for e in load_episodes(show) if e.is_live(now)]
-    body = build_podcast_feed(
-        show_input(show, updated, token=token),
-        [episode_input(e, token=token) for e in episodes],
-        now,
-    )
+    memo = current_app.extensions["podcasts"]["episode_inputs"]
+    inputs = [
+        memo.get_or_make(_episode_key(e, token), lambda e=e: episode_input(e, token=token))
+        for e in episodes
+    ]
+    body = build_podcast_feed(show_input(show, updated, token=token), inputs, now)
     return BuiltFeed(
         body=body,
         gzipped=gzip.compress(body, mtime=0),

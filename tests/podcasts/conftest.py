@@ -53,6 +53,14 @@ class ClosingClient(IsolatedClient):
 
 
 @pytest.fixture
+def app(app_factory):
+    """The app with the feed stamp checked on every request (tests change rows between GETs)."""
+    application = app_factory(PODCASTS={"stamp_ttl_s": 0})
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
 def client(app):
     app.test_client_class = ClosingClient
     return app.test_client()

@@ -436,3 +436,20 @@ def test_opml_lists_public_shows_only(app, client, make_show, clock):
     urls = [o.get("xmlUrl") for o in root.iter("outline")]
     assert urls == [operations.public_feed_url(public.slug)]
     assert hidden.slug not in response.get_data(as_text=True)
+
+
+def test_a_fresh_stamp_is_trusted_for_a_few_seconds(
+    app, client, make_show, publish, clock, count_queries
+):
+    app.extensions["podcasts"]["feed_cache"].stamp_ttl_s = 5
+    show = make_show()
+    publish(show, 1)
+    url = path_of(operations.public_feed_url(show.slug))
+    client.get(url)
+    with count_queries() as queries:
+        client.get(url)
+    assert len(queries) == 1  # the show lookup only
+    later = publish(show, 2)
+    assert later.guid.encode() not in client.get(url).data
+    clock.now += timedelta(seconds=6)
+    assert later.guid.encode() in client.get(url).data
