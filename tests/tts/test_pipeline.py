@@ -145,6 +145,11 @@ def test_a_guide_yields_a_normalised_chaptered_episode_with_transcripts(
     with client.get(f"/media/{audio_file}/guide.mp3") as served:
         assert served.status_code == 200 and served.mimetype == "audio/mpeg"
 
+    api = client.get(f"/api/tts/guides/{resource.id}").get_json()
+    assert api["ready"] and api["synthetic_voice"] and api["audio_url"].endswith(".mp3")
+    assert [c["title"] for c in api["chapters"]] == GUIDE_CHAPTERS
+    assert api["job"]["state"] == "succeeded"  # editors see the job
+
     # The "Guides audio" podcast carries the episode, disclosed as a synthetic voice.
     edition = operations.get_edition(resource.id)
     episode = db.session.get(Episode, edition.episode_id)
@@ -302,3 +307,32 @@ def test_a_real_celery_worker_runs_the_generation(app, client, login_as, make_gu
     assert job.worker and job.attempts == 1
     assert job.asset.rendition(RenditionKind.AUDIO_EDITION) is not None
     assert operations.get_edition(resource.id).status == EditionStatus.READY
+
+
+def test_only_guides_have_an_audio_edition(client, login_as, make_guide):
+    from app.library.models import ResourceKind
+
+    article = make_guide(kind=ResourceKind.ARTICLE)
+    login_as(Role.ADMIN)
+    assert client.post(f"/guides-audio/{article.id}/generer").status_code == 404
+    assert client.post(f"/api/tts/guides/{article.id}/generate").status_code == 404
+    assert client.get(f"/api/tts/guides/{article.id}").status_code == 404
+    assert client.get("/guides-audio/999").status_code == 404
+
+
+def test_the_listen_block_needs_only_the_resource(app, make_guide, make_user):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from app.library.models import ResourceKind
+
+    guide, article = make_guide(), make_guide(kind=ResourceKind.ARTICLE)
+    include = '{% include "tts/listen_block.html" %}'
+    with app.test_request_context("/bibliotheque/ressources/un-guide"):
+        assert render_template_string(include, resource=guide).strip() == ""  # nothing yet
+        login_user(make_user(Role.MODERATOR))
+        html = render_template_string(include, resource=guide)
+        assert "Écouter ce guide" in html and "Générer la version audio" in html
+        assert 'name="csrf_token"' in html
+        assert f'action="/guides-audio/{guide.id}/generer"' in html
+        assert render_template_string(include, resource=article).strip() == ""
