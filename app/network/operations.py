@@ -272,7 +272,9 @@ def search_directory(
             fields = visible_fields(person, viewer)
             if fields and _matches(fields, q=q, theme=theme, departement=departement):
                 results.append(fields)
-    return sorted(results, key=lambda f: f["name"].casefold())
+    from app.search.text import strip_accents
+
+    return sorted(results, key=lambda f: strip_accents(f["name"]).casefold())
 
 
 def update_person(person: Person, data: dict, themes: list[Theme]) -> Person:
