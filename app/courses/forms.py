@@ -250,24 +250,3 @@ class MaterialForm(FlaskForm):
     resource_id = SelectField(_l("Ressource"), coerce=int, validators=[Optional()])
     directory_entry = SelectField(_l("Fiche de l'annuaire"), validators=[Optional()])
     file = FileField(_l("Fichier"))
-
-
-class ProposalForm(FlaskForm):
-    title = StringField(
-        _l("Intitulé de la formation"), validators=[DataRequired(), Length(max=200)]
-    )
-    url = URLField(
-        _l("Lien vers la formation (programme, inscription)"),
-        validators=[DataRequired(), http_url, URL(require_tld=False), Length(max=1000)],
-    )
-    why = TextAreaField(
-        _l("Pourquoi c'est utile"),
-        validators=[DataRequired(), Length(max=2000)],
-        description=_l("Une ou deux phrases : pour qui, sur quel sujet, quand."),
-    )
-
-
-class DecisionForm(FlaskForm):
-    message = TextAreaField(
-        _l("Message à la personne qui propose"), validators=[Optional(), Length(max=2000)]
-    )

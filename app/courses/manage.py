@@ -1,4 +1,4 @@
-"""Animator back office: courses, sessions, speakers and consent, replays, attendance, proposals."""
+"""Animator back office: courses, sessions, speakers and consent, replays, attendance, material."""
 
 import csv
 import io
@@ -12,11 +12,10 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role
 from app.auth.security import role_required
 from app.core.db import utcnow
-from app.courses import operations, proposals, queries
+from app.courses import operations, queries
 from app.courses.attendance_pdf import build_attendance_pdf
 from app.courses.forms import (
     CourseForm,
-    DecisionForm,
     MaterialForm,
     ReplayForm,
     SessionForm,
@@ -37,7 +36,7 @@ from app.courses.models import (
 )
 from app.courses.views import _enqueue_notifications
 from app.extensions import db
-from app.library.models import Proposal, Resource, ResourceStatus
+from app.library.models import Resource, ResourceStatus
 from app.media.models import AssetStatus, MediaAsset
 from app.media.operations import store_file
 from app.network.models import Organisation, Person
@@ -92,10 +91,7 @@ def index():
             .limit(500)
         )
     )
-    pending = (
-        proposals.pending_training_proposals() if current_user.has_role(Role.MODERATOR) else []
-    )
-    return render_template("courses/manage/index.html", courses=courses, pending=pending)
+    return render_template("courses/manage/index.html", courses=courses)
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
@@ -536,48 +532,3 @@ def delete_material(course_id, material_id):
     db.session.commit()
     flash(_("Support retiré."), "info")
     return redirect(url_for(".edit_course", course_id=course.id) + "#supports")
-
-
-# -- training proposals (moderators) -----------------------------------------------------------
-
-
-@bp.route("/propositions")
-@role_required(Role.MODERATOR)
-def proposal_queue():
-    return render_template(
-        "courses/manage/proposals.html",
-        proposals=proposals.pending_training_proposals(),
-        form=DecisionForm(),
-    )
-
-
-@bp.route("/propositions/<int:proposal_id>", methods=["POST"])
-@role_required(Role.MODERATOR)
-def decide_proposal(proposal_id):
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
-        abort(404)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    action = request.form.get("action")
-    try:
-        if action == "accept":
-            course = proposals.accept_training(proposal, current_user, form.message.data or "")
-        elif action == "decline":
-            proposals.decline_training(proposal, current_user, form.message.data or "")
-        else:
-            abort(400)
-        db.session.commit()
-    except operations.CourseError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".proposal_queue"))
-    proposals.notify_submitter(proposal)
-    if action == "accept":
-        flash(_("Proposition acceptée : un brouillon de formation est créé."), "success")
-        if current_user.has_role(Role.ANIMATOR):
-            return redirect(url_for(".edit_course", course_id=course.id))
-    else:
-        flash(_("Proposition déclinée ; la personne a reçu votre message."), "info")
-    return redirect(url_for(".proposal_queue"))

@@ -22,11 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import Role
-from app.auth.security import login_required, role_required
+from app.auth.security import login_required
 from app.core.db import utcnow
 from app.courses import operations, queries
 from app.courses.calendars import build_sessions_calendar
-from app.courses.forms import ProposalForm
 from app.courses.models import (
     DISPLAY_STATE_LABELS,
     LEVEL_LABELS,
@@ -408,17 +407,7 @@ def calendar_help():
 # -- proposals ----------------------------------------------------------------------------------
 
 
-@bp.route("/proposer", methods=["GET", "POST"])
-@role_required(Role.CONTRIBUTOR)
+@bp.route("/proposer")
 def propose():
-    from app.courses import proposals
-
-    form = ProposalForm()
-    if form.validate_on_submit():
-        proposals.propose_training(
-            title=form.title.data, url=form.url.data, why=form.why.data, submitter=current_user
-        )
-        db.session.commit()
-        flash(_("Merci ! Votre proposition est transmise à l'équipe de modération."), "success")
-        return redirect(url_for(".catalogue"))
-    return render_template("courses/propose.html", form=form)
+    """Proposals share the library's queue and moderation: open its form on "une formation"."""
+    return redirect(url_for("library.propose", type="course"))

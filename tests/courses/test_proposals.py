@@ -1,4 +1,5 @@
-"""A contributor proposes a training; a moderator accepts (→ draft course) or declines."""
+"""A contributor proposes a training through the shared proposal queue; a moderator accepts it
+(→ a draft partner course made by the courses feature) or declines it with a message."""
 
 import sqlalchemy as sa
 
@@ -8,72 +9,63 @@ from app.extensions import db
 from app.library.models import Proposal, ProposalKind, ProposalStatus
 from tests.conftest import login
 
+URL = "https://civam.example.org/formation-vente-directe"
 
-def _propose(client, title):
+
+def _propose(client, title, url=URL):
     return client.post(
-        "/se-former/proposer",
+        "/se-documenter/proposer",
         data={
+            "kind": "course",
             "title": title,
-            "url": "https://civam.example.org/formation-vente-directe",
+            "url": url,
             "why": "Deux jours pour les maraîchers qui se lancent en vente directe.",
         },
     )
 
 
-def test_contributor_proposes_and_moderator_accepts(client, make_user, outbox):
+def test_course_door_opens_the_shared_form_on_trainings(client):
+    response = client.get("/se-former/proposer")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/se-documenter/proposer?type=course")
+    form = client.get("/se-documenter/proposer?type=course").get_data(as_text=True)
+    assert '<option selected value="course">' in form or 'value="course" selected' in form
+
+
+def test_accepting_a_training_proposal_creates_a_draft_partner_course(client, make_user):
     contributor = make_user(Role.CONTRIBUTOR)
     login(client, contributor)
-    assert client.get("/se-former/proposer").status_code == 200
-    assert _propose(client, "Vendre en direct").status_code == 302
-    bad = client.post(
-        "/se-former/proposer", data={"title": "X", "url": "javascript:alert(1)", "why": "x"}
-    )
-    assert "http:// ou https://" in bad.get_data(as_text=True)
+    assert _propose(client, "Vendre en direct").status_code == 200
     proposal = db.session.scalar(sa.select(Proposal))
     assert proposal.kind == ProposalKind.COURSE and proposal.status == ProposalStatus.PENDING
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 0
 
     client.post("/compte/deconnexion")
     login(client, make_user(Role.MODERATOR))
-    queue = client.get("/se-former/gestion/propositions").get_data(as_text=True)
-    assert "Vendre en direct" in queue
-    client.post(
-        f"/se-former/gestion/propositions/{proposal.id}",
-        data={"action": "accept", "message": "Merci !"},
-    )
+    assert "Vendre en direct" in client.get("/se-documenter/moderation").get_data(as_text=True)
+    client.post(f"/se-documenter/moderation/{proposal.id}/accepter", data={"message": "Merci !"})
     db.session.expire_all()
     course = db.session.scalar(sa.select(Course))
+    assert course.title == "Vendre en direct"
     assert course.status == CourseStatus.DRAFT and course.is_external
-    assert course.external_url == "https://civam.example.org/formation-vente-directe"
-    assert db.session.get(Proposal, proposal.id).created_object_id == course.id
-    (mail,) = outbox()
-    assert mail["To"] == contributor.email and "acceptée" in mail["Subject"]
+    assert course.external_url == URL
+    decided = db.session.get(Proposal, proposal.id)
+    assert decided.status == ProposalStatus.ACCEPTED
+    assert (decided.created_object_type, decided.created_object_id) == ("courses", course.id)
 
 
-def test_moderator_declines_with_a_message(client, make_user, outbox):
-    contributor = make_user(Role.CONTRIBUTOR)
-    login(client, contributor)
+def test_declining_a_training_proposal_creates_nothing(client, make_user):
+    login(client, make_user(Role.CONTRIBUTOR))
     _propose(client, "Formation hors sujet")
     proposal = db.session.scalar(sa.select(Proposal))
     client.post("/compte/deconnexion")
     login(client, make_user(Role.MODERATOR))
-    # Declining without a message is refused.
     client.post(
-        f"/se-former/gestion/propositions/{proposal.id}", data={"action": "decline", "message": ""}
+        f"/se-documenter/moderation/{proposal.id}/refuser",
+        data={"message": "Hors du champ des circuits courts."},
     )
     db.session.expire_all()
-    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.PENDING
-    client.post(
-        f"/se-former/gestion/propositions/{proposal.id}",
-        data={"action": "decline", "message": "Hors du champ des circuits courts."},
-    )
-    db.session.expire_all()
-    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.DECLINED
+    declined = db.session.get(Proposal, proposal.id)
+    assert declined.status == ProposalStatus.DECLINED
+    assert declined.moderator_message == "Hors du champ des circuits courts."
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 0
-    (mail,) = outbox()
-    assert "Hors du champ des circuits courts." in mail.get_body().get_content()
-
-
-def test_learners_cannot_propose_or_moderate(client, login_as):
-    login_as(Role.LEARNER)
-    assert client.get("/se-former/proposer").status_code == 403
-    assert client.get("/se-former/gestion/propositions").status_code == 403
