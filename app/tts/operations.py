@@ -104,13 +104,16 @@ def request_edition(
     title = revision.title or resource.title
     wanted = text_hash(title, revision.body or "")
     edition = get_edition(resource.id)
-    if (
-        not force
-        and edition is not None
-        and edition.text_hash == wanted
-        and edition.status == EditionStatus.READY
-    ):
-        return None
+    if not force and edition is not None:
+        if edition.text_hash == wanted and edition.status == EditionStatus.READY:
+            return None
+        active = edition.last_job
+        if (
+            active is not None
+            and active.state in (JobState.QUEUED, JobState.RUNNING)
+            and (active.params or {}).get("text_hash") == wanted
+        ):
+            return active  # already on its way with this very text
     check_speakable(title, revision.body or "")
     now = utcnow()
     if edition is None:

@@ -367,9 +367,9 @@ def _publish(job_id: int, source: GuideText, built: Built, tracker: _Tracker) ->
     """Store the files under new keys and make them current, in one transaction."""
     job = db.session.get(ProcessingJob, job_id)
     db.session.refresh(job)
-    if job.state != JobState.RUNNING:
-        raise JobCancelled(f"job {job_id} is {job.state}")
     edition = get_edition_by_asset(job.asset_id)
+    if job.state != JobState.RUNNING or edition is None or edition.last_job_id != job_id:
+        raise JobCancelled(f"job {job_id} is {job.state} and no longer the edition's latest")
     asset = job.asset
     prefix = f"tts/guides/{source.resource_id}/j{job_id}"
     stem = safe_filename(source.slug, "guide")

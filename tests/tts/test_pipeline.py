@@ -336,3 +336,43 @@ def test_the_listen_block_needs_only_the_resource(app, make_guide, make_user):
         assert 'name="csrf_token"' in html
         assert f'action="/guides-audio/{guide.id}/generer"' in html
         assert render_template_string(include, resource=article).strip() == ""
+
+
+def test_pressing_twice_queues_one_job_and_a_newer_request_replaces_a_running_one(
+    make_guide, make_user
+):
+    resource = make_guide()
+    editor = make_user(Role.MODERATOR)
+    first = operations.request_edition(resource, user=editor)
+    db.session.commit()
+    assert operations.request_edition(resource, user=editor).id == first.id
+    db.session.commit()
+    # Publishing the same text while it is on its way adds nothing either.
+    assert operations.request_edition(resource, force=False).id == first.id
+
+    first.state = JobState.RUNNING  # a worker took it
+    db.session.commit()
+    second = operations.request_edition(resource, user=editor)
+    db.session.commit()
+    assert second.id != first.id
+    db.session.refresh(first)
+    assert first.state == JobState.CANCELLED and "plus récente" in first.error
+    assert pipeline.run_job(first.id) == "skipped"
+    assert operations.get_edition(resource.id).last_job_id == second.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProcessingJob)) == 2
+
+
+def test_a_running_job_stops_at_its_next_progress_report_once_replaced(make_guide):
+    resource = make_guide()
+    job = operations.request_edition(resource)
+    job.state = JobState.RUNNING
+    db.session.commit()
+    tracker = pipeline._Tracker(job.id, heartbeat_interval_s=60)
+    tracker.step("synthesis")
+    tracker.on_progress(0.5)
+    db.session.expire_all()
+    assert db.session.get(ProcessingJob, job.id).progress == pytest.approx(0.31)
+    operations.request_edition(resource)  # a newer text arrives
+    db.session.commit()
+    with pytest.raises(pipeline.JobCancelled):
+        tracker.on_progress(0.6)
