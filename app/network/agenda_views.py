@@ -22,7 +22,7 @@ from app.network.agenda_models import (
     EventStatus,
     ExternalFeed,
 )
-from app.network.views import _theme_choices, _themes_from_ids, bp
+from app.network.views import _theme_choices, _themes_from_ids, bp, get_or_404
 from feeds.ical import build_calendar
 
 
@@ -83,7 +83,7 @@ def agenda_page():
 
 @bp.get("/agenda/<int:event_id>")
 def event(event_id):
-    row = db.session.get(Event, event_id) or abort(404)
+    row = get_or_404(Event, event_id)
     if row.status in (EventStatus.PENDING, EventStatus.REJECTED) and not (
         _is_moderator() or (current_user.is_authenticated and row.created_by_id == current_user.id)
     ):
@@ -134,7 +134,7 @@ def propose_event():
 @bp.route("/agenda/<int:event_id>/modifier", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id):
-    row = db.session.get(Event, event_id) or abort(404)
+    row = get_or_404(Event, event_id)
     if not (_is_moderator() or row.created_by_id == current_user.id):
         abort(403)
     return _event_form(row)
@@ -143,7 +143,7 @@ def edit_event(event_id):
 @bp.post("/agenda/<int:event_id>/statut")
 @role_required(Role.MODERATOR)
 def set_event_status(event_id):
-    row = db.session.get(Event, event_id) or abort(404)
+    row = get_or_404(Event, event_id)
     try:
         status = EventStatus(request.form.get("status", ""))
     except ValueError:
@@ -187,7 +187,7 @@ def _enqueue_import(feed_id: int) -> None:
 @bp.post("/agenda/flux/<int:feed_id>/importer")
 @role_required(Role.MODERATOR)
 def import_feed_now(feed_id):
-    feed = db.session.get(ExternalFeed, feed_id) or abort(404)
+    feed = get_or_404(ExternalFeed, feed_id)
     _enqueue_import(feed.id)
     flash(_("Lecture du calendrier demandée."), "success")
     return redirect(url_for("network.agenda_moderation"))

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from app.core.db import utcnow
 from app.network import agenda, operations
+from app.network.models import OrganisationKind
 from app.network.visibility import visible_fields
 
 blp = Blueprint(
@@ -72,8 +73,10 @@ class ProfileSchema(Schema):
 
 
 class DirectoryQuerySchema(Schema):
-    q = fields.Str(load_default="")
-    kind = fields.Str(load_default=None)
+    q = fields.Str(load_default="", validate=validate.Length(max=200))
+    kind = fields.Str(
+        load_default=None, validate=validate.OneOf([k.value for k in OrganisationKind])
+    )
     theme = fields.Str(load_default=None)
     departement = fields.Str(load_default=None)
 

@@ -14,7 +14,7 @@ from app.library.models import Theme
 from app.network import exchange, forms
 from app.network.exchange_models import Notification, NotifyMode, Post, PostStatus, Report, Thread
 from app.network.operations import resolve_thread_target
-from app.network.views import bp
+from app.network.views import MAX_ID, bp, get_or_404
 
 
 def _poster_key() -> str:
@@ -40,7 +40,7 @@ def _viewer():
 
 
 def _get_thread(thread_id: int) -> Thread:
-    thread = db.session.get(Thread, thread_id) or abort(404)
+    thread = get_or_404(Thread, thread_id)
     if thread.hidden_dt is not None and not exchange.is_moderator(current_user):
         abort(404)
     return thread
@@ -126,6 +126,8 @@ def _flash_posted(post: Post) -> None:
 @post_limit
 def target_thread(kind, target_id):
     """The discussion of a course, session or resource; the thread is made at the first post."""
+    if not 0 < target_id <= MAX_ID:
+        abort(404)
     thread = exchange.get_target_thread(kind, target_id)
     if thread is not None and request.method == "GET":
         return redirect(url_for("network.thread", thread_id=thread.id))
@@ -156,6 +158,8 @@ def thread(thread_id):
     form = forms.PostForm()
     quote_id = request.args.get("citer", type=int)
     reply_id = request.args.get("repondre", type=int)
+    quote_id = quote_id if quote_id and 0 < quote_id <= MAX_ID else None
+    reply_id = reply_id if reply_id and 0 < reply_id <= MAX_ID else None
     visible_ids = {p.id for p in posts if p.status == PostStatus.VISIBLE}
     if quote_id in visible_ids:
         form.quote.data = str(quote_id)
@@ -179,7 +183,7 @@ def thread(thread_id):
 
 
 def _post_in(thread: Thread, raw: str | None) -> Post | None:
-    if not raw or not raw.isdigit():
+    if not raw or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
         return None
     post = db.session.get(Post, int(raw))
     return post if post is not None and post.thread_id == thread.id else None
@@ -235,7 +239,7 @@ def follow_thread(thread_id):
 @login_required
 @post_limit
 def report_post(post_id):
-    post = db.session.get(Post, post_id) or abort(404)
+    post = get_or_404(Post, post_id)
     if post.status != PostStatus.VISIBLE:
         abort(404)
     form = forms.ReportForm()
@@ -250,7 +254,7 @@ def report_post(post_id):
 @bp.post("/echanges/messages/<int:post_id>/moderer")
 @role_required(Role.MODERATOR)
 def moderate_post(post_id):
-    post = db.session.get(Post, post_id) or abort(404)
+    post = get_or_404(Post, post_id)
     action = request.form.get("action")
     if action == "hide":
         exchange.hide_post(post, current_user)
@@ -273,7 +277,7 @@ def moderate_post(post_id):
 @bp.post("/echanges/<int:thread_id>/moderer")
 @role_required(Role.MODERATOR)
 def moderate_thread(thread_id):
-    row = db.session.get(Thread, thread_id) or abort(404)
+    row = get_or_404(Thread, thread_id)
     action = request.form.get("action")
     actions = {
         "lock": lambda: exchange.set_locked(row, True),
@@ -292,7 +296,7 @@ def moderate_thread(thread_id):
 @bp.post("/echanges/signalements/<int:report_id>/classer")
 @role_required(Role.MODERATOR)
 def dismiss_report(report_id):
-    report = db.session.get(Report, report_id) or abort(404)
+    report = get_or_404(Report, report_id)
     exchange.dismiss_report(report, current_user)
     db.session.commit()
     flash(_("Signalement classé."), "success")

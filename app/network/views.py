@@ -19,6 +19,17 @@ from app.network.visibility import ORGANISATION_FIELDS, PERSON_FIELDS, is_manage
 bp = Blueprint("network", __name__, url_prefix="/reseau")
 
 
+#: Largest id a database integer column holds; larger ids in URLs simply do not exist.
+MAX_ID = 2**63 - 1
+
+
+def get_or_404(model, ident: int):
+    """Return the row with this primary key, or answer 404 (also for out-of-range ids)."""
+    if not 0 < ident <= MAX_ID:
+        abort(404)
+    return db.session.get(model, ident) or abort(404)
+
+
 def viewer():
     """The account looking at the page, or None for the public."""
     return current_user if current_user.is_authenticated else None
