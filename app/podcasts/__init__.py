@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     # after_request hooks run last-registered first: put this one first so it runs after the
     # security headers and can drop X-Frame-Options from the embeddable player alone.
     app.after_request_funcs.setdefault(None, []).insert(0, views.allow_framing)
+    _hook_into_the_media_pipeline()
     app.extensions["celery"].conf.beat_schedule.update(
         {
             "podcasts.rotate_salts": {
@@ -31,3 +32,25 @@ def init_app(app: Flask) -> None:
             },
         }
     )
+
+
+def _hook_into_the_media_pipeline() -> None:
+    """Draft an episode when a recording uploaded for a show is ready; tag it with the show."""
+    try:
+        from app.media import pipeline
+    except ImportError:  # the pipeline is optional: assets can be made ready by other means
+        return
+    from app.podcasts import operations
+
+    # Module-level functions: registering them again for another app adds nothing.
+    pipeline.register_ready_listener(draft_episode_for_ready_asset)
+    pipeline.register_metadata_provider(operations.asset_metadata)
+
+
+def draft_episode_for_ready_asset(asset) -> None:
+    """Pipeline listener (runs in the worker after the asset's commit): commit the draft."""
+    from app.extensions import db
+    from app.podcasts import operations
+
+    if operations.on_asset_ready(asset) is not None:
+        db.session.commit()

@@ -121,6 +121,11 @@ class ImportForm(FlaskForm):
         _l("Adresse de l'émission"),
         validators=[Optional(), Length(max=100), Regexp(r"^[a-z0-9-]+$")],
     )
+    run_pipeline = BooleanField(
+        _l("Faire passer le son par la chaîne de traitement (volume normalisé, chapitres)"),
+        default=True,
+        description=_l("Sinon les fichiers d'origine sont publiés tels quels."),
+    )
     confirm_locked = BooleanField(
         _l("Je suis propriétaire de ce podcast et j'autorise son import malgré podcast:locked")
     )

@@ -182,9 +182,15 @@ def import_feed(
     slug: str | None = None,
     confirm_locked: bool = False,
     created_by_id: int | None = None,
+    process: bool = False,
     now: datetime | None = None,
 ) -> Show:
-    """Create a show from an RSS document, downloading artwork and media (flushes)."""
+    """Create a show from an RSS document, downloading artwork and media (flushes).
+
+    With ``process`` each download becomes the original of an asset queued for the media
+    pipeline (loudness, tags, chapters): the caller commits, then sends ``show.import_jobs``.
+    Otherwise the downloaded file itself is the audio edition, bytes untouched.
+    """
     now = now or utcnow()
     feed = parse_feed(xml)
     if feed.locked and not confirm_locked:
@@ -223,7 +229,13 @@ def import_feed(
     for item in feed.items:
         if not item.enclosure_url:
             continue
-        asset = import_media(item.enclosure_url, item.enclosure_type, title=item.title)
+        asset = import_media(
+            item.enclosure_url,
+            item.enclosure_type,
+            title=item.title,
+            process=process,
+            owner_id=created_by_id,
+        )
         operations.publish_episode(
             show,
             title=item.title,
@@ -256,8 +268,10 @@ def _number_serial(show: Show) -> None:
             used.add(next_number)
 
 
-def import_media(url: str, mime: str, *, title: str) -> MediaAsset:
-    """Download an enclosure to storage and make it a ready asset with its audio rendition."""
+def import_media(
+    url: str, mime: str, *, title: str, process: bool = False, owner_id: int | None = None
+) -> MediaAsset:
+    """Download an enclosure to storage as an asset: ready as is, or queued for the pipeline."""
     extension = (
         EXTENSIONS.get(mime.split(";")[0].strip().lower())
         or Path(urlsplit(url).path).suffix.lower()
@@ -282,6 +296,20 @@ def import_media(url: str, mime: str, *, title: str) -> MediaAsset:
         stored = store_file(
             tmp, f"episode{extension}", prefix="podcasts/import", content_type=content_type
         )
+    if process:
+        from app.media.jobs import create_job
+
+        asset = MediaAsset(
+            title=title[:255],
+            kind=AssetKind.AUDIO,
+            status=AssetStatus.PROCESSING,
+            original=stored,
+            duration_s=facts.duration,
+            owner_id=owner_id,
+        )
+        db.session.add(asset)
+        create_job(asset, "process")
+        return asset
     asset = MediaAsset(
         title=title[:255],
         kind=AssetKind.AUDIO,
@@ -290,6 +318,7 @@ def import_media(url: str, mime: str, *, title: str) -> MediaAsset:
         duration_s=facts.duration,
         probe=facts.raw,
         ready_dt=utcnow(),
+        owner_id=owner_id,
     )
     asset.renditions.append(
         Rendition(

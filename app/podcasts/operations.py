@@ -409,3 +409,58 @@ def get_feed_token(token: str) -> FeedToken | None:
     if row is None or row.revoked_dt is not None:
         return None
     return row
+
+
+# Media pipeline hooks ------------------------------------------------------------------------
+
+#: Upload target naming the show a recording is for ("podcast:<show slug>").
+TARGET_PREFIX = "podcast:"
+
+
+def upload_target(show: Show) -> str:
+    """Return the media upload target that files a recording under a show."""
+    return f"{TARGET_PREFIX}{show.slug}"
+
+
+def _target_show(asset: MediaAsset) -> Show | None:
+    target = getattr(asset, "target", None) or ""
+    if not target.startswith(TARGET_PREFIX):
+        return None
+    return get_show(target.removeprefix(TARGET_PREFIX))
+
+
+def on_asset_ready(asset: MediaAsset) -> Episode | None:
+    """Give a recording uploaded for a show its draft episode (once); flushes.
+
+    Episodes that already use the asset need nothing: the feed notices the asset is ready.
+    """
+    show = _target_show(asset)
+    if show is None:
+        return None
+    existing = db.session.scalar(sa.select(Episode).where(Episode.asset_id == asset.id))
+    if existing is not None:
+        return existing
+    return publish_episode(
+        show, title=asset.title or show.title, asset=asset, source=("asset", asset.id)
+    )
+
+
+def asset_metadata(asset: MediaAsset) -> dict:
+    """Tell the pipeline what to write in the ID3 tag of a show's recording."""
+    show = _target_show(asset)
+    episode = db.session.scalar(sa.select(Episode).where(Episode.asset_id == asset.id))
+    if show is None and episode is not None:
+        show = episode.show
+    if show is None:
+        return {}
+    meta: dict = {"series": show.title}
+    persons = (episode.persons if episode is not None else None) or show.persons or []
+    if persons:
+        meta["speakers"] = [p["name"] for p in persons if p.get("name")]
+    if show.artwork is not None:
+        from app.media.storage import get_storage
+
+        with get_storage(show.artwork.backend).open(show.artwork.key) as fh:
+            meta["cover"] = fh.read()
+        meta["cover_mime"] = "image/jpeg"
+    return meta

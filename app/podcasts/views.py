@@ -422,8 +422,8 @@ def edit_show(slug):
         episodes=episodes,
         now=_now(),
         artwork_url=syndication.artwork_url(show),
-        upload_url=url_for("media.upload")
-        if "media.upload" in current_app.view_functions
+        upload_url=url_for("media.upload_page", target=operations.upload_target(show))
+        if "media.upload_page" in current_app.view_functions
         else None,
     )
 
@@ -607,6 +607,7 @@ def import_feed():
                 slug=form.slug.data or None,
                 confirm_locked=form.confirm_locked.data,
                 created_by_id=current_user.id,
+                process=form.run_pipeline.data,
             )
         except importer.LockedFeed as exc:
             db.session.rollback()
@@ -617,6 +618,16 @@ def import_feed():
             flash(str(exc), "error")
         else:
             db.session.commit()
+            if form.run_pipeline.data:
+                # Rows first, then the messages: a worker never sees a job it cannot load.
+                from app.media import jobs
+
+                for episode in show.episodes:
+                    for job in episode.asset.jobs if episode.asset else ():
+                        jobs.send(job)
+                flash(
+                    _("Les épisodes paraîtront dans le flux dès que leur son sera traité."), "info"
+                )
             flash(_("Podcast importé : %(n)s épisodes.", n=len(show.episodes)), "success")
             return redirect(url_for("podcasts.edit_show", slug=show.slug))
     return render_template("podcasts/import.html", form=form, locked=locked)

@@ -138,3 +138,67 @@ def test_garbage_is_refused_with_a_message(app):
         importer.parse_feed(b"<html><body>pas un flux</body></html>")
     with pytest.raises(importer.ImportError_, match="valide"):
         importer.parse_feed(b"<rss><channel><title>&eacute;</title></channel></rss>")
+
+
+def test_import_through_the_media_pipeline(app, client, loopback, clock):
+    from app.media import pipeline
+    from app.media.models import ProcessingJob
+    from app.media.tagging import read_tags
+
+    show = importer.import_feed(
+        importer.fetch(f"{loopback}/feed.xml"), slug="ferme-traitee", process=True
+    )
+    db.session.commit()
+    # Nothing is listenable until the pipeline made the audio editions.
+    assert client.get("/feeds/ferme-traitee.xml").data.count(b"<item>") == 0
+    for job_id in db.session.scalars(sa.select(ProcessingJob.id)).all():
+        pipeline.run_job(job_id)
+    db.session.expire_all()
+    feed = client.get("/feeds/ferme-traitee.xml").data
+    root = etree.fromstring(feed)
+    items = root.findall("channel/item")
+    assert len(items) == 2
+    assert {i.findtext("guid") for i in items} == {
+        "ferme-ep-2",
+        "https://ancien-hebergeur.example/ferme/1",
+    }
+    audio = client.get(urlsplit(items[0].find("enclosure").get("url")).path).data
+    assert int(items[0].find("enclosure").get("length")) == len(audio)
+    path = app.instance_path + "/served.mp3"
+    with open(path, "wb") as fh:
+        fh.write(audio)
+    # The pipeline asked the podcast feature for the tag: the show's title and artwork.
+    tags = read_tags(path)
+    assert tags.album == show.title and tags.cover_size > 0
+
+
+def test_a_recording_uploaded_for_a_show_becomes_a_draft_episode(
+    app, client, make_show, mp3_path, clock
+):
+    from app.media import pipeline
+    from app.media.jobs import create_job
+    from app.media.models import AssetKind, MediaAsset
+    from app.media.operations import store_file
+    from app.podcasts import operations
+    from app.podcasts.models import Episode
+
+    show = make_show()
+    with open(mp3_path, "rb") as fh:
+        original = store_file(fh, "entretien.mp3", prefix="test/uploads", content_type="audio/mpeg")
+    asset = MediaAsset(
+        title="Entretien brut",
+        kind=AssetKind.AUDIO,
+        original=original,
+        target=operations.upload_target(show),
+    )
+    db.session.add(asset)
+    job = create_job(asset, "process")
+    db.session.commit()
+    pipeline.run_job(job.id)
+    db.session.expire_all()
+    episode = db.session.scalar(sa.select(Episode).where(Episode.show_id == show.id))
+    assert episode.title == "Entretien brut" and episode.pub_dt is None  # a draft
+    assert episode.audio is not None
+    operations.schedule_episode(episode, clock.now)
+    db.session.commit()
+    assert episode.guid.encode() in client.get(f"/feeds/{show.slug}.xml").data
