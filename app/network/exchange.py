@@ -292,6 +292,33 @@ def unfollow(thread: Thread, user: User) -> None:
         db.session.flush()
 
 
+def user_follows(user: User) -> list[Follow]:
+    """The threads an account follows (hidden threads excluded), latest activity first."""
+    return list(
+        db.session.scalars(
+            sa.select(Follow)
+            .join(Thread, Follow.thread_id == Thread.id)
+            .where(Follow.user_id == user.id, Thread.hidden_dt.is_(None))
+            .order_by(Thread.last_post_dt.desc())
+        )
+    )
+
+
+def edit_post(post: Post, editor: User, body: str) -> None:
+    """Let an author fix their post (moderators may edit any); hidden posts stay frozen."""
+    if post.author_id != editor.id and not is_moderator(editor):
+        raise ExchangeError(_("Vous ne pouvez modifier que vos propres messages."))
+    if post.status == PostStatus.HIDDEN or (post.thread.is_locked and not is_moderator(editor)):
+        raise ExchangeError(_("Ce message ne peut plus être modifié."))
+    body = body.strip()
+    if not body:
+        raise ExchangeError(_("Le message est vide."))
+    post.body = body
+    post.edited_dt = utcnow()
+    db.session.flush()
+    index_thread(post.thread)
+
+
 def user_notifications(user: User, limit: int = 100) -> list[Notification]:
     """The account's notifications about posts that are still visible, newest first."""
     return list(

@@ -323,5 +323,29 @@ def notifications():
         db.session.commit()
         return redirect(url_for("network.notifications"))
     return render_template(
-        "network/notifications.html", notifications=exchange.user_notifications(current_user)
+        "network/notifications.html",
+        notifications=exchange.user_notifications(current_user),
+        follows=exchange.user_follows(current_user),
     )
+
+
+@bp.route("/echanges/messages/<int:post_id>/modifier", methods=["GET", "POST"])
+@login_required
+@post_limit
+def edit_post(post_id):
+    post = get_or_404(Post, post_id)
+    if post.author_id != current_user.id and not exchange.is_moderator(current_user):
+        abort(403)
+    form = forms.PostForm(obj=post if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            exchange.edit_post(post, current_user, form.body.data)
+        except exchange.ExchangeError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Message modifié."), "success")
+            return redirect(
+                url_for("network.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+            )
+    return render_template("network/post_edit.html", form=form, post=post)

@@ -243,3 +243,24 @@ def test_posting_needs_csrf(app_factory, make_user):
         token = csrf_token_from(client.get("/reseau/echanges/nouveau").get_data(as_text=True))
         response = client.post("/reseau/echanges/nouveau", data={**data, "csrf_token": token})
         assert response.status_code == 302
+
+
+def test_authors_edit_their_posts_and_manage_follows(client, make_user, trusting):
+    author, other = make_user("learner"), make_user("learner")
+    login(client, author)
+    thread_id = open_thread(client, body="Premièr version")
+    first = db.session.scalar(sa.select(Post))
+    response = client.post(f"/reseau/echanges/messages/{first.id}/modifier",
+                           data={"body": "Première version corrigée"})
+    assert response.status_code == 302
+    page = client.get(f"/reseau/echanges/{thread_id}").get_data(as_text=True)
+    assert "Première version corrigée" in page and "modifié" in page
+    page = client.get("/reseau/notifications").get_data(as_text=True)
+    assert "Comment fixer un prix solidaire ?" in page  # the author follows their thread
+    client.post(f"/reseau/echanges/{thread_id}/suivre", data={"mode": "none"})
+    assert "Vous ne suivez aucune discussion" in client.get("/reseau/notifications").get_data(
+        as_text=True)
+    client.post("/compte/deconnexion")
+    login(client, other)
+    assert client.post(f"/reseau/echanges/messages/{first.id}/modifier",
+                       data={"body": "Vandalisme"}).status_code == 403

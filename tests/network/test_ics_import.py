@@ -201,3 +201,19 @@ def test_imported_events_wait_for_moderation_then_appear(client, login_as, feed_
 
 def test_periodic_task_queues_every_active_feed(app, feed):
     assert import_feeds() == 1
+
+
+def test_moderator_adds_a_feed_from_the_moderation_page(client, login_as, feed_server):
+    feed_server.serve(CAL.format(events=vevent("n@amap", "Assemblée générale")), etag='"n"')
+    login_as("moderator")
+    response = client.post("/reseau/agenda/moderation",
+                           data={"name": "Agenda des AMAP", "url": feed_server.url})
+    assert response.status_code == 302
+    feed = db.session.scalar(sa.select(ExternalFeed))
+    assert feed.name == "Agenda des AMAP" and not feed.auto_publish
+    import_feed(feed.id)  # what the queued task runs
+    page = client.get("/reseau/agenda/moderation").get_data(as_text=True)
+    assert "Assemblée générale" in page and "1 nouveaux" in page
+    again = client.post("/reseau/agenda/moderation",
+                        data={"name": "Doublon", "url": feed_server.url})
+    assert "déjà suivi" in again.get_data(as_text=True)
