@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.db import utcnow
 from app.courses.models import (
@@ -122,14 +123,10 @@ def active_themes() -> list[Theme]:
 
 def course_for_page(slug: str) -> Course | None:
     """Load a course with everything its page shows, in a constant number of queries."""
-    return db.session.scalar(
+    course = db.session.scalar(
         sa.select(Course)
         .where(Course.slug == slug)
         .options(
-            # subqueryload: one statement however many sessions (selectin batches by 500).
-            selectinload(Course.sessions)
-            .subqueryload(CourseSession.speakers)
-            .joinedload(SessionSpeaker.person),
             selectinload(Course.sessions).joinedload(CourseSession.replay_asset),
             selectinload(Course.themes),
             selectinload(Course.materials).options(
@@ -143,6 +140,28 @@ def course_for_page(slug: str) -> Course | None:
             joinedload(Course.cover),
         )
     )
+    if course is not None:
+        _load_speakers(course)
+    return course
+
+
+def _load_speakers(course: Course) -> None:
+    """Fill every session's speakers with one statement, however many sessions there are.
+
+    (selectinload batches its IN list by 500 ids, and subqueryload drops the chained person load.)
+    """
+    by_session: dict[int, list[SessionSpeaker]] = {s.id: [] for s in course.sessions}
+    speakers = db.session.scalars(
+        sa.select(SessionSpeaker)
+        .join(CourseSession, CourseSession.id == SessionSpeaker.session_id)
+        .where(CourseSession.course_id == course.id)
+        .options(joinedload(SessionSpeaker.person))
+        .order_by(SessionSpeaker.id)
+    )
+    for speaker in speakers:
+        by_session.setdefault(speaker.session_id, []).append(speaker)
+    for session in course.sessions:
+        set_committed_value(session, "speakers", by_session.get(session.id, []))
 
 
 def progress_by_session(user_id: int, session_ids: list[int]) -> dict[int, ReplayProgress]:

@@ -32,8 +32,9 @@ def _seed(courses: int, sessions_per_course: int, prefix: str) -> str:
     now = utcnow()
     theme = Theme(slug=f"theme-{prefix}", name=f"Thème {prefix}")
     org = Organisation(slug=f"org-{prefix}", name=f"Organisation {prefix}")
-    person = Person(slug=f"person-{prefix}", name=f"Personne {prefix}")
-    db.session.add_all([theme, org, person])
+    # Many distinct speakers: a lazy load per person would show up as extra statements.
+    people = [Person(slug=f"person-{prefix}-{n}", name=f"Personne {prefix} {n}") for n in range(50)]
+    db.session.add_all([theme, org, *people])
     db.session.flush()
     db.session.execute(
         sa.insert(Course),
@@ -87,12 +88,12 @@ def _seed(courses: int, sessions_per_course: int, prefix: str) -> str:
         [
             {
                 "session_id": sid,
-                "person_id": person.id,
+                "person_id": people[n % len(people)].id,
                 "role": "testimony",
                 "consent": "pending",
                 "talk_title": "",
             }
-            for sid in session_ids
+            for n, sid in enumerate(session_ids)
         ],
     )
     db.session.commit()
