@@ -195,6 +195,8 @@ class Output:
     duration_s: float | None = None
     bitrate: int | None = None
     info: dict = field(default_factory=dict)
+    #: True once the file sits at its key in storage (published early, or by _publish).
+    stored: bool = False
 
 
 def output_key(asset_id: int, job_id: int, name: str) -> str:
@@ -499,13 +501,19 @@ def _make_outputs(
     timeout = _timeout(duration)
     outputs: list[Output] = []
     poster_path = None
+    first_run = not any(r.is_current for r in asset.renditions)
     if result.video is not None:
         with run.step(job, "web_video"):
             outputs.append(_web_video(run, src, result, work, timeout))
         with run.step(job, "images"):
             images = _images(run, outputs[0].path, work, timeout)
-            poster_path = images[0].path
             outputs += images
+            poster_path = os.path.join(work, "cover.jpg")
+            shutil.copyfile(images[0].path, poster_path)  # the poster file moves to storage
+        if first_run:
+            # Nothing online yet: the replay plays now, before the audio edition is made.
+            _attach(job, outputs, final=False)
+            db.session.commit()
     with run.step(job, "audio_edition"):
         outputs.append(
             _audio_edition(
@@ -851,42 +859,52 @@ def _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters) -> li
 
 
 # --------------------------------------------------------------------------- publish
-def _publish(job: ProcessingJob, run: JobRun, outputs: list[Output]) -> None:
-    """Store the outputs at their keys, then switch renditions and finish the job at once."""
+def _attach(job: ProcessingJob, outputs: list[Output], *, final: bool) -> None:
+    """Store the outputs not stored yet at their keys and make them current (flushed)."""
     asset = job.asset
     storage = get_storage()
-    with run.step(job, "publish"):
-        files: list[tuple[Output, StoredFile]] = []
-        for output in outputs:
-            key = output_key(asset.id, job.id, output.name)
+    files: list[tuple[Output, StoredFile]] = []
+    for output in outputs:
+        key = output_key(asset.id, job.id, output.name)
+        # A redelivered job that crashed after committing finds its rows: reuse them.
+        row = db.session.scalar(sa.select(StoredFile).where(StoredFile.key == key))
+        if not output.stored:
             if hasattr(storage, "save_path"):  # local disk: a rename, not a copy
                 size = storage.save_path(key, output.path, move=True)
             else:
                 with open(output.path, "rb") as fh:
                     size = storage.save(key, fh, content_type=output.content_type)
-            row = db.session.scalar(sa.select(StoredFile).where(StoredFile.key == key))
-            if row is None:  # a redelivered job that crashed after commit finds its rows
+            if row is None:
                 row = StoredFile(backend=storage.name, key=key)
                 db.session.add(row)
             row.filename = output.name
             row.content_type = output.content_type
             row.size = size
             row.sha256 = None
-            files.append((output, row))
-        db.session.flush()
-        made_kinds = {output.kind for output in outputs}
-        for rendition in asset.renditions:
-            if rendition.kind in made_kinds or rendition.kind == RenditionKind.CHAPTERS:
-                rendition.is_current = False
-        for output, row in files:
-            existing = db.session.scalar(sa.select(Rendition).where(Rendition.file_id == row.id))
-            rendition = existing or Rendition(asset=asset, file=row, kind=output.kind)
-            rendition.is_current = True
-            rendition.width, rendition.height = output.width, output.height
-            rendition.duration_s = output.duration_s
-            rendition.bitrate = output.bitrate
-            rendition.info = output.info or None
-            db.session.add(rendition)
+            output.stored = True
+        files.append((output, row))
+    db.session.flush()
+    made_kinds = {output.kind for output in outputs}
+    for rendition in asset.renditions:
+        if rendition.kind in made_kinds or (final and rendition.kind == RenditionKind.CHAPTERS):
+            rendition.is_current = False
+    for output, row in files:
+        existing = db.session.scalar(sa.select(Rendition).where(Rendition.file_id == row.id))
+        rendition = existing or Rendition(asset=asset, file=row, kind=output.kind)
+        rendition.is_current = True
+        rendition.width, rendition.height = output.width, output.height
+        rendition.duration_s = output.duration_s
+        rendition.bitrate = output.bitrate
+        rendition.info = output.info or None
+        db.session.add(rendition)
+    db.session.flush()
+
+
+def _publish(job: ProcessingJob, run: JobRun, outputs: list[Output]) -> None:
+    """Store the outputs, switch renditions and finish the job in one transaction."""
+    asset = job.asset
+    with run.step(job, "publish"):
+        _attach(job, outputs, final=True)
     asset.status = AssetStatus.READY
     asset.ready_dt = utcnow()
     job.state = JobState.SUCCEEDED

@@ -267,3 +267,22 @@ def test_failed_reprocess_leaves_the_ready_asset_online(app, h264_mp4, monkeypat
     assert "Version audio" in second.error
     assert second.asset.status == AssetStatus.READY
     assert second.asset.rendition(RenditionKind.AUDIO_EDITION) is not None
+
+
+def test_first_processing_publishes_the_replay_before_the_audio_edition(app, h264_mp4, monkeypatch):
+    seen = {}
+    real = pipeline.make_audio_edition
+
+    def spy(*args, **kwargs):
+        with db.engine.connect() as conn:  # what a page request would see now
+            seen["kinds"] = set(
+                conn.execute(sa.select(Rendition.kind).where(Rendition.is_current)).scalars()
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "make_audio_edition", spy)
+    asset, job = make_asset(h264_mp4)
+    run(job.id)
+    assert seen["kinds"] == {"web_video", "poster", "storyboard"}
+    assert fresh(job.id).state == JobState.SUCCEEDED
+    assert len(db.session.scalars(sa.select(Rendition)).all()) == 5
