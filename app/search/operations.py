@@ -172,22 +172,24 @@ def visibilities_for(user) -> tuple[str, ...]:
     return ("public",)
 
 
-def _match(query: str):
-    """Return (where clause, rank expression) for a text query, or (None, None) if empty."""
+def _match(query: str, *, ranked: bool = True):
+    """Return (clause, rank) for a text query, or (None, None) when it has no words.
+
+    The clause is a subquery to join (rowid, rank) when ranked on SQLite, a WHERE condition
+    otherwise; counting and facets use the unranked form, which skips computing ranks.
+    """
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite":
         expression = fts5_match(query)
         if expression is None:
             return None, None
         fts = sa.table("search_fts", sa.column("rowid"))
-        matched = (
-            sa.select(
-                fts.c.rowid, sa.func.bm25(sa.literal_column("search_fts"), 8.0, 1.0).label("rank")
-            )
-            .where(sa.literal_column("search_fts").op("MATCH")(expression))
-            .subquery("fts_match")
-        )
-        return matched, matched.c.rank
+        match = sa.literal_column("search_fts").op("MATCH")(expression)
+        if not ranked:
+            return SearchDocument.id.in_(sa.select(fts.c.rowid).where(match)), None
+        # bm25 weights: a match in the title counts eight times one in the body.
+        rank = sa.func.bm25(sa.literal_column("search_fts"), 8.0, 1.0).label("rank")
+        return sa.select(fts.c.rowid, rank).where(match).subquery("fts_match"), None
     if not query_terms(query):
         return None, None
     tsv = sa.literal_column("search_documents.tsv")
@@ -214,17 +216,15 @@ def _filtered(base, filters: Filters, skip: str | None = None):
     return stmt
 
 
-def _base(query: str, columns):
+def _base(query: str, columns, *, ranked: bool = False):
     """A SELECT of columns over the documents matching query (all documents when empty)."""
-    match, rank = _match(query)
+    match, rank = _match(query, ranked=ranked)
     stmt = sa.select(*columns).select_from(SearchDocument)
     if match is None:
         return stmt, None
     if isinstance(match, sa.Subquery):
-        stmt = stmt.join(match, match.c.rowid == SearchDocument.id)
-    else:
-        stmt = stmt.where(match)
-    return stmt, rank
+        return stmt.join(match, match.c.rowid == SearchDocument.id), match.c.rank
+    return stmt.where(match), rank
 
 
 def search(
@@ -238,7 +238,7 @@ def search(
     """Search the index: best matches first (newest first without a query), with facet counts."""
     filters = filters or Filters()
     page = max(1, page)
-    stmt, rank = _base(query, [SearchDocument])
+    stmt, rank = _base(query, [SearchDocument], ranked=True)
     stmt = _filtered(stmt, filters)
     count_stmt, _ = _base(query, [sa.func.count()])
     total = db.session.execute(_filtered(count_stmt, filters)).scalar_one()
