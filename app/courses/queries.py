@@ -44,23 +44,31 @@ class CataloguePage:
     pages: int
 
 
-def _next_start(now: datetime):
+def _next_starts(now: datetime):
+    """Each course's next session start, aggregated once (not one subquery per course)."""
     return (
-        sa.select(sa.func.min(CourseSession.start_dt))
+        sa.select(
+            CourseSession.course_id.label("course_id"),
+            sa.func.min(CourseSession.start_dt).label("next_start"),
+        )
         .where(
-            CourseSession.course_id == Course.id,
             CourseSession.start_dt > now,
             CourseSession.status != SessionStatus.CANCELLED,
         )
-        .correlate(Course)
-        .scalar_subquery()
+        .group_by(CourseSession.course_id)
+        .subquery("next_starts")
     )
 
 
 def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> CataloguePage:
     """Return one page of published courses: upcoming first (soonest first), then newest."""
     now = now or utcnow()
-    query = sa.select(Course).where(Course.status == CourseStatus.PUBLISHED)
+    next_starts = _next_starts(now)
+    query = (
+        sa.select(Course)
+        .outerjoin(next_starts, next_starts.c.course_id == Course.id)
+        .where(Course.status == CourseStatus.PUBLISHED)
+    )
     if filters.q:
         words = filters.q.strip().split()[:8]
         for word in words:
@@ -81,7 +89,7 @@ def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> Catalog
             .where(Theme.slug == filters.theme)
         )
     if filters.upcoming:
-        query = query.where(_next_start(now).is_not(None))
+        query = query.where(next_starts.c.next_start.is_not(None))
     if filters.replays:
         query = query.where(
             sa.exists().where(
@@ -93,10 +101,11 @@ def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> Catalog
         query = query.where(Course.is_external.is_(True))
     elif filters.external == "no":
         query = query.where(Course.is_external.is_(False))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.with_only_columns(Course.id).subquery())
+    )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
-    next_start = _next_start(now)
     courses = list(
         db.session.scalars(
             query.options(
@@ -105,7 +114,12 @@ def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> Catalog
                 joinedload(Course.organiser_organisation),
                 joinedload(Course.cover),
             )
-            .order_by(next_start.is_(None), next_start, Course.published_dt.desc(), Course.id)
+            .order_by(
+                next_starts.c.next_start.is_(None),
+                next_starts.c.next_start,
+                Course.published_dt.desc(),
+                Course.id,
+            )
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         )
