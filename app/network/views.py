@@ -143,10 +143,31 @@ def organisation_logo(slug):
     return serve_stored_file(row.logo)
 
 
+#: Largest photo or logo accepted.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
 def _store_image(upload, prefix):
+    """Store an uploaded photo or logo after checking it really is a small image."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
     if not upload or not getattr(upload, "filename", ""):
         return None
-    return store_file(upload.stream, upload.filename, prefix=prefix, content_type=upload.mimetype)
+    data = upload.stream.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        abort(413, _("L'image dépasse 5 Mo."))
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        abort(400, _("Ce fichier n'est pas une image lisible."))
+    if kind not in ("JPEG", "PNG", "WEBP"):
+        abort(400, _("Image JPEG, PNG ou WebP uniquement."))
+    mime = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[kind]
+    return store_file(io.BytesIO(data), upload.filename, prefix=prefix, content_type=mime)
 
 
 def _edit_person(row: Person, *, own: bool):

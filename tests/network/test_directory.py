@@ -251,3 +251,29 @@ def test_organisation_managers_add_and_remove_members(client, make_user, make_or
     client.post(f"/reseau/structures/{org.slug}/membres/paul-durand/retirer")
     assert "Paul Durand" not in client.get(f"/reseau/structures/{org.slug}").get_data(
         as_text=True).split('id="members-title"')[1].split("</ul>")[0]
+
+
+def test_profile_photo_is_checked_stored_and_served_by_visibility(client, login_as):
+    import io
+
+    from PIL import Image
+
+    login_as("learner", display_name="Zoé Photo")
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 120, 60)).save(buffer, "PNG")
+    data = {"name": "Zoé Photo", "visibility": "public", "consent": "y", "vis_photo": "members",
+            "photo": (io.BytesIO(buffer.getvalue()), "zoe.png")}
+    response = client.post("/reseau/mon-profil", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    with client.get("/reseau/personnes/zoe-photo/photo") as photo:
+        assert photo.status_code == 200 and photo.mimetype == "image/png"
+        assert photo.get_data() == buffer.getvalue()
+    client.post("/compte/deconnexion")
+    assert client.get("/reseau/personnes/zoe-photo").status_code == 200
+    assert client.get("/reseau/personnes/zoe-photo/photo").status_code == 404  # members only
+
+    login_as("learner", display_name="Faux")
+    fake = {"name": "Faux", "visibility": "members",
+            "photo": (io.BytesIO(b"<svg onload=alert(1)>"), "faux.png")}
+    response = client.post("/reseau/mon-profil", data=fake, content_type="multipart/form-data")
+    assert response.status_code == 400
