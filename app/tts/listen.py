@@ -65,7 +65,7 @@ def job_status(job: ProcessingJob | None, edition: GuideEdition | None) -> dict 
         "state": job.state.value,
         "edition_status": edition.status.value if edition is not None else None,
         "step": job.step,
-        "step_label": STEP_LABELS.get(job.step, job.step),
+        "step_label": str(STEP_LABELS.get(job.step, job.step)),
         "percent": int(round((job.progress or 0.0) * 100)),
         "eta_s": None if job.eta_s is None else round(job.eta_s),
         "error": job.error,

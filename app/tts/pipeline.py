@@ -29,6 +29,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.core.db import utcnow
 from app.extensions import db
@@ -60,10 +61,10 @@ log = logging.getLogger(__name__)
 #: Share of the whole job each step takes (progress bar and time left).
 STEP_WEIGHTS = {"synthesis": 0.62, "audio_edition": 0.33, "publish": 0.05}
 STEP_LABELS = {
-    "": "En attente",
-    "synthesis": "Synthèse vocale et assemblage",
-    "audio_edition": "Normalisation et encodage MP3",
-    "publish": "Publication",
+    "": _l("En attente"),
+    "synthesis": _l("Synthèse vocale et assemblage"),
+    "audio_edition": _l("Normalisation et encodage MP3"),
+    "publish": _l("Publication"),
 }
 #: The podcast that publishes every guide's edition.
 SHOW_FIELDS = {
@@ -482,7 +483,7 @@ def _publish_episode(edition_id: int) -> None:
 # --------------------------------------------------------------------------- failure
 def failure_reason(exc: BaseException, step: str) -> str:
     """Return the sentence shown to editors for a failed generation."""
-    label = STEP_LABELS.get(step, step)
+    label = str(STEP_LABELS.get(step, step))
     if isinstance(exc, EngineUnavailable | EmptyGuide):
         return str(exc)
     if isinstance(exc, SynthesisError):

@@ -42,13 +42,21 @@
     var rate = parseFloat(store.getItem("podcast-speed") || "1");
     if (speed && rate) { speed.value = String(rate); audio.playbackRate = rate; }
     if (saved > 5) {
-      audio.addEventListener("loadedmetadata", function once() {
-        audio.removeEventListener("loadedmetadata", once);
+      var resume = function () {
         if (!isFinite(audio.duration) || saved < audio.duration - 5) {
           audio.currentTime = saved;
           if (status) { status.textContent = "Reprise à " + format(saved) + "."; }
         }
-      });
+      };
+      // The metadata may already be there (cached file) before this script runs.
+      if (audio.readyState >= 1) {
+        resume();
+      } else {
+        audio.addEventListener("loadedmetadata", function once() {
+          audio.removeEventListener("loadedmetadata", once);
+          resume();
+        });
+      }
     }
   }
   audio.addEventListener("timeupdate", function () {
