@@ -227,9 +227,10 @@ def run_job(job_id: int, *, worker: str | None = None) -> str:
     db.session.commit()  # nothing stays open during the slow work
 
     tracker = _Tracker(job_id, current_app.config["MEDIA"]["heartbeat_interval_s"])
-    workdir = Path(
-        tempfile.mkdtemp(prefix=f"tts-job{job_id}-", dir=current_app.config.get("TTS_WORKDIR"))
-    )
+    scratch = current_app.config.get("TTS_WORKDIR")
+    if scratch:
+        os.makedirs(scratch, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"tts-job{job_id}-", dir=scratch))
     tracker.start()
     try:
         built = _build(source, tracker, workdir)
