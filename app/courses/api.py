@@ -26,13 +26,13 @@ blp = Blueprint(
 AUTH = [{"bearerAuth": []}, {"sessionCookie": []}]
 
 
-class SpeakerSchema(Schema):
+class CourseSpeakerSchema(Schema):
     name = fields.Function(lambda s: s.person.name)
     role = fields.Function(lambda s: s.role.value)
     talk_title = fields.Str()
 
 
-class SessionSchema(Schema):
+class CourseSessionSchema(Schema):
     id = fields.Int()
     position = fields.Int()
     title = fields.Str()
@@ -44,7 +44,7 @@ class SessionSchema(Schema):
     status = fields.Function(lambda s: s.effective_status().value)
     has_replay = fields.Function(lambda s: s.replay_is_public)
     chapters = fields.Function(lambda s: [{"start": t, "title": n} for t, n in s.chapters])
-    speakers = fields.List(fields.Nested(SpeakerSchema))
+    speakers = fields.List(fields.Nested(CourseSpeakerSchema))
 
 
 class CourseSchema(Schema):
@@ -65,10 +65,10 @@ class CourseSchema(Schema):
 
 class CourseDetailSchema(CourseSchema):
     description = fields.Str()
-    sessions = fields.List(fields.Nested(SessionSchema))
+    sessions = fields.List(fields.Nested(CourseSessionSchema))
 
 
-class CatalogueArgs(Schema):
+class CourseCatalogueArgs(Schema):
     q = fields.Str(load_default="")
     theme = fields.Str(load_default="")
     upcoming = fields.Bool(load_default=False)
@@ -77,21 +77,21 @@ class CatalogueArgs(Schema):
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
 
 
-class CataloguePageSchema(Schema):
+class CourseCataloguePageSchema(Schema):
     total = fields.Int()
     page = fields.Int()
     pages = fields.Int()
     courses = fields.List(fields.Nested(CourseSchema))
 
 
-class RegistrationSchema(Schema):
+class CourseRegistrationSchema(Schema):
     course = fields.Nested(CourseSchema)
     status = fields.Function(lambda r: r.status.value)
     waitlist_rank = fields.Function(operations.waitlist_rank, allow_none=True)
     created_dt = fields.AwareDateTime()
 
 
-class ProgressSchema(Schema):
+class ReplayProgressSchema(Schema):
     session_id = fields.Int(dump_only=True)
     position_s = fields.Float(required=True, validate=validate.Range(min=0, max=86400 * 2))
     duration_s = fields.Float(allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
@@ -109,8 +109,8 @@ def _published(slug: str) -> Course:
 
 
 @blp.route("/")
-@blp.arguments(CatalogueArgs, location="query")
-@blp.response(200, CataloguePageSchema)
+@blp.arguments(CourseCatalogueArgs, location="query")
+@blp.response(200, CourseCataloguePageSchema)
 def list_courses(args):
     """List published courses (same filters as the catalogue)."""
     filters = queries.CatalogueFilters(
@@ -133,7 +133,7 @@ def get_course(slug):
 
 
 @blp.route("/<slug>/sessions")
-@blp.response(200, SessionSchema(many=True))
+@blp.response(200, CourseSessionSchema(many=True))
 def list_sessions(slug):
     """List a course's sessions."""
     return _published(slug).sessions
@@ -141,7 +141,7 @@ def list_sessions(slug):
 
 @blp.route("/me/registrations")
 @blp.doc(security=AUTH)
-@blp.response(200, RegistrationSchema(many=True))
+@blp.response(200, CourseRegistrationSchema(many=True))
 @blp.alt_response(401, description="Non authentifié")
 @login_required
 def my_registrations():
@@ -164,7 +164,7 @@ def my_registrations():
 
 @blp.route("/me/progress")
 @blp.doc(security=AUTH)
-@blp.response(200, ProgressSchema(many=True))
+@blp.response(200, ReplayProgressSchema(many=True))
 @login_required
 def my_progress():
     """List the caller's replay progress, most recent first."""
@@ -195,7 +195,7 @@ def _watchable_session(session_id: int) -> CourseSession:
 
 @blp.route("/sessions/<int:session_id>/progress", methods=["GET"])
 @blp.doc(security=AUTH)
-@blp.response(200, ProgressSchema)
+@blp.response(200, ReplayProgressSchema)
 @login_required
 def get_progress(session_id):
     """Return where the caller stopped in a session's replay."""
@@ -215,8 +215,8 @@ def get_progress(session_id):
 
 @blp.route("/sessions/<int:session_id>/progress", methods=["PUT"])
 @blp.doc(security=AUTH)
-@blp.arguments(ProgressSchema)
-@blp.response(200, ProgressSchema)
+@blp.arguments(ReplayProgressSchema)
+@blp.response(200, ReplayProgressSchema)
 @blp.alt_response(400, description="Position invalide")
 @login_required
 def put_progress(data, session_id):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role
@@ -71,10 +72,20 @@ def _directory_choices(form: CourseForm) -> None:
 
 
 def _save_cover(form: CourseForm) -> int | None:
+    """Store an uploaded cover after checking it really is an image (not just its extension)."""
     upload = form.cover.data
-    if upload and getattr(upload, "filename", ""):
-        return store_file(upload.stream, upload.filename, prefix="courses/covers").id
-    return None
+    if not (upload and getattr(upload, "filename", "")):
+        return None
+    try:
+        with Image.open(upload.stream) as image:
+            image.verify()
+            mime = Image.MIME.get(image.format or "")
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise operations.CourseError(_("L'image de couverture est illisible.")) from exc
+    if mime not in ("image/jpeg", "image/png", "image/webp"):
+        raise operations.CourseError(_("L'image de couverture doit être en JPEG, PNG ou WebP."))
+    upload.stream.seek(0)
+    return store_file(upload.stream, upload.filename, prefix="courses/covers", content_type=mime).id
 
 
 # -- courses -----------------------------------------------------------------------------------

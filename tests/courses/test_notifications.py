@@ -134,3 +134,18 @@ def test_failed_sends_are_kept_and_retried(app, make_course, make_user, monkeypa
     monkeypatch.undo()
     assert notifications.deliver_pending() == 1
     assert [m["To"] for m in outbox()] == [waiting.email]
+
+
+def test_periodic_task_queues_and_sends_reminders(app, make_course, make_user, outbox):
+    from datetime import UTC, datetime
+
+    from workers.courses import send_reminders
+
+    course = make_course(sessions=1, start=(datetime.now(UTC) + timedelta(hours=2)))
+    reg = operations.register(course, make_user())
+    reg.created_dt = course.sessions[0].start_dt - timedelta(days=5)
+    db.session.commit()
+    assert send_reminders.apply().get() == 1
+    assert send_reminders.apply().get() == 0
+    (mail,) = outbox()
+    assert "Dans 3 heures" in mail["Subject"]

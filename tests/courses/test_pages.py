@@ -283,3 +283,38 @@ def test_dashboard_shows_courses_next_session_and_continue_watching(
         .count("Reprendre le replay (0:20)")
         == 1
     )
+
+
+def test_cover_must_be_a_real_image(client, login_as):
+    from PIL import Image
+
+    login_as(Role.ANIMATOR)
+    base = {
+        "title": "Avec couverture",
+        "level": "discovery",
+        "replay_access": "public",
+        "organiser_organisation_id": "0",
+        "organiser_person_id": "0",
+    }
+    fake = client.post(
+        "/se-former/gestion/nouvelle",
+        data={**base, "cover": (io.BytesIO(b"<script>alert(1)</script>"), "cover.png")},
+        content_type="multipart/form-data",
+    )
+    assert "illisible" in fake.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Course)) == 0
+    png = io.BytesIO()
+    Image.new("RGB", (64, 36), (31, 95, 58)).save(png, "PNG")
+    png.seek(0)
+    ok = client.post(
+        "/se-former/gestion/nouvelle",
+        data={**base, "cover": (png, "cover.png")},
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    course = db.session.scalar(sa.select(Course))
+    client.post(f"/se-former/gestion/{course.id}/publier")
+    image = client.get(f"/se-former/{course.slug}/couverture")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert Image.open(io.BytesIO(image.data)).size == (64, 36)
+    image.close()
