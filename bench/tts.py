@@ -18,6 +18,7 @@ import argparse
 import os
 import random
 import resource as rlimit
+import shutil
 import sys
 import tempfile
 import time
@@ -107,10 +108,29 @@ def run(resource_id: int) -> tuple[float, float, dict]:
                      **edition.build_info}
 
 
+def regenerate(resource_id: int, body: str, first_s: float, first_cpu: float, sections: int):
+    """Edit one sentence of the middle section, publish it, and time the new build."""
+    marker = f"## Étape {sections // 2} :"
+    head, tail = body.split(marker, 1)
+    edited = head + marker + tail.replace(".", ", et le note au registre.", 1)
+    publish(db.session.get(Resource, resource_id), edited)
+    again_s, again_cpu, again = run(resource_id)
+    note = (f"{len(again['synthesized'])} section synthesised, {again['reused']} reused from "
+            f"the cache; normalising and encoding the whole episode is redone")
+    report("one-section regeneration wall time / first build", again_s, "s",
+           baseline=first_s, note=note)
+    report("one-section regeneration CPU time / first build", again_cpu, "CPU s",
+           baseline=first_cpu, note=note)
+    for step, seconds in again["timings"].items():
+        report(f"regeneration: {step}", seconds, "s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--words", type=int, default=5000)
     parser.add_argument("--speed", type=int, default=160, help="espeak-ng words per minute")
+    parser.add_argument("--first-only", action="store_true",
+                        help="skip the regeneration (e.g. --words 100000 for the memory figure)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-tts-"))
     os.environ.setdefault("FLASK_INSTANCE_PATH", str(folder / "instance"))
@@ -147,24 +167,13 @@ def main() -> None:
                note=f"true peak {first['true_peak_dbtp']} dBTP, "
                     f"{first['encode_attempts']} encode(s)")
 
-        # Edit one sentence of the middle section and publish it as a new revision.
-        marker = f"## Étape {first['sections'] // 2} :"
-        head, tail = body.split(marker, 1)
-        edited = head + marker + tail.replace(".", ", et le note au registre.", 1)
-        publish(db.session.get(Resource, guide.id), edited)
-        again_s, again_cpu, again = run(guide.id)
-        note = (f"{len(again['synthesized'])} section synthesised, {again['reused']} reused from "
-                f"the cache; normalising and encoding the whole episode is redone")
-        report("one-section regeneration wall time / first build", again_s, "s",
-               baseline=first_s, note=note)
-        report("one-section regeneration CPU time / first build", again_cpu, "CPU s",
-               baseline=first_cpu, note=note)
-        for step, seconds in again["timings"].items():
-            report(f"regeneration: {step}", seconds, "s")
+        if not args.first_only:
+            regenerate(guide.id, body, first_s, first_cpu, first["sections"])
     report("peak memory, worker process", rlimit.getrusage(rlimit.RUSAGE_SELF).ru_maxrss / 1024,
            "MB")
     report("peak memory, largest child (espeak-ng/ffmpeg)",
            rlimit.getrusage(rlimit.RUSAGE_CHILDREN).ru_maxrss / 1024, "MB")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
