@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
         agenda_models,
         agenda_views,
         api,
+        cli,
         exchange_models,
         exchange_views,
         models,
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
+    app.register_blueprint(cli.bp)
     register(api.blp)
     celery = app.extensions["celery"]
     celery.conf.beat_schedule.update(

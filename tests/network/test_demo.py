@@ -40,3 +40,16 @@ def test_demo_is_idempotent_and_has_the_testimony_givers(client):
     assert "trois niveaux de prix" in page
     assert "Rencontre régionale des épiceries solidaires" in client.get("/reseau/agenda").get_data(
         as_text=True)
+
+
+def test_reindex_command_puts_the_demo_in_search(runner):
+    from app.search.operations import search
+
+    _load()
+    result = runner.invoke(args=["network", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "profiles" in result.output
+    urls = [hit.document.url for hit in search("Cagette").hits]
+    assert "/reseau/structures/epicerie-solidaire-la-cagette" in urls
+    assert any(u.startswith("/reseau/echanges/") for u in
+               (hit.document.url for hit in search("stigmatiser").hits))
