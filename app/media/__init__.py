@@ -47,8 +47,12 @@ def init_app(app: Flask) -> None:
     app.config["STORAGE"].setdefault("upload_buffer_dir", None)
     if not app.config["STORAGE"]["upload_buffer_dir"]:
         app.config["STORAGE"]["upload_buffer_dir"] = f"{app.instance_path}/upload-buffers"
+    from app.api import register
+    from app.media import api
+
     app.register_blueprint(tus.bp)
     app.register_blueprint(views.bp)
+    register(api.blp)
     views.init_templating(app)
     celery = app.extensions["celery"]
     celery.conf.beat_schedule.update(

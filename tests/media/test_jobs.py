@@ -109,3 +109,25 @@ def test_expired_uploads_are_swept_with_their_bytes(app, make_user):
     assert db.session.get(Upload, "b" * 32) is not None
     assert not storage.upload_session("a" * 32, rows[0].key, {}).part_path.exists()
     assert storage.upload_session("b" * 32, rows[1].key, {}).size() == 4
+
+
+def test_api_reports_asset_and_job_to_token_holders(app, client, make_user):
+    from app.auth.operations import create_api_token
+
+    owner = make_user("animator")
+    token = create_api_token(owner, "script")
+    asset = MediaAsset(title="Atelier", owner_id=owner.id, status=AssetStatus.PROCESSING)
+    db.session.add(asset)
+    job = jobs.create_job(asset)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    body = client.get(f"/api/media/assets/{asset.id}", headers=headers).get_json()
+    assert body["status"] == "processing" and body["jobs"][0]["state"] == "queued"
+    state = client.get(f"/api/media/jobs/{job.id}", headers=headers).get_json()
+    assert state["id"] == job.id and state["progress"] == 0.0
+    other = create_api_token(make_user("animator"), "other")
+    db.session.commit()
+    denied = client.get(f"/api/media/jobs/{job.id}", headers={"Authorization": f"Bearer {other}"})
+    assert denied.status_code == 403
+    spec = client.get("/api/openapi.json").get_json()
+    assert "/api/media/jobs/{job_id}" in spec["paths"]
