@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     # after_request hooks run last-registered first: put this one first so it runs after the
     # security headers and can drop X-Frame-Options from the embeddable player alone.
     app.after_request_funcs.setdefault(None, []).insert(0, views.allow_framing)
+    app.jinja_env.globals["course_podcast_feed"] = course_podcast_feed
     _hook_into_the_media_pipeline()
     app.extensions["celery"].conf.beat_schedule.update(
         {
@@ -54,3 +55,11 @@ def draft_episode_for_ready_asset(asset) -> None:
 
     if operations.on_asset_ready(asset) is not None:
         db.session.commit()
+
+
+def course_podcast_feed(course_id: int) -> str | None:
+    """Template global: the public feed URL of a course's podcast (for autodiscovery links)."""
+    from app.podcasts import operations, syndication
+
+    show = operations.get_course_show(course_id)
+    return syndication.feed_url(show) if show is not None and show.is_public else None

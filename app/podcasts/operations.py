@@ -238,7 +238,27 @@ def can_listen(user: User | None, show: Show) -> bool:
         return False
     if show.visibility == Visibility.REGISTERED:
         return True
-    return user.has_role(Role.CONTRIBUTOR, Role.ANIMATOR, Role.MODERATOR)
+    if user.has_role(Role.CONTRIBUTOR, Role.ANIMATOR, Role.MODERATOR):
+        return True
+    return show.course_id is not None and _follows_course(user, show.course_id)
+
+
+def _follows_course(user: User, course_id: int) -> bool:
+    """Tell whether the user has a confirmed place in the course (when courses are installed)."""
+    from flask import current_app
+
+    if "courses.catalogue" not in current_app.view_functions:
+        return False
+    from app.courses.models import RegistrationStatus
+    from app.courses.operations import get_registration
+
+    registration = get_registration(course_id, user.id)
+    return registration is not None and registration.status == RegistrationStatus.CONFIRMED
+
+
+def get_course_show(course_id: int) -> Show | None:
+    """Return the podcast feed of a course, if the course is published as a podcast."""
+    return db.session.scalar(sa.select(Show).where(Show.course_id == course_id))
 
 
 def can_manage(user: User | None) -> bool:

@@ -453,3 +453,58 @@ def test_a_fresh_stamp_is_trusted_for_a_few_seconds(
     assert later.guid.encode() not in client.get(url).data
     clock.now += timedelta(seconds=6)
     assert later.guid.encode() in client.get(url).data
+
+
+def test_video_replay_is_offered_as_an_alternate_enclosure(
+    app, client, make_show, publish, make_asset, clock, tmp_path
+):
+    import subprocess
+
+    from app.media.models import Rendition, RenditionKind
+    from app.media.operations import store_file
+
+    video = tmp_path / "replay.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x180:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(video),
+        ],
+        check=True,
+    )
+    asset = make_asset()
+    with open(video, "rb") as fh:
+        stored = store_file(fh, "replay.mp4", prefix="test/video", content_type="video/mp4")
+    asset.renditions.append(Rendition(kind=RenditionKind.WEB_VIDEO, file=stored, height=180))
+    show = make_show(kind="course", course_id=7)
+    publish(show, 1, asset=asset)
+    root = etree.fromstring(client.get(f"/feeds/{show.slug}.xml").data)
+    alternates = root.findall("channel/item/podcast:alternateEnclosure", NS)
+    assert [a.get("type") for a in alternates] == ["audio/mpeg", "video/mp4"]
+    source = alternates[1].find("podcast:source", NS).get("uri")
+    assert source.endswith(".mp4")
+    head = client.head(path_of(source))
+    assert head.status_code == 200 and int(head.headers["Content-Length"]) == stored.size
+    assert int(alternates[1].get("length")) == stored.size
+    # Video requests are not counted as audio downloads.
+    client.get(path_of(source), headers={"User-Agent": "AntennaPod/3"})
+    from app.podcasts import counting
+
+    assert counting.downloads_count(show_id=show.id) == 0

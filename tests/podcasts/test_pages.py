@@ -271,3 +271,39 @@ def test_scheduled_episode_is_listed_once_due(client, make_show, publish, clock)
     assert later.title not in client.get(f"/ecouter/{show.slug}/").get_data(as_text=True)
     clock.now += timedelta(hours=2)
     assert later.title in client.get(f"/ecouter/{show.slug}/").get_data(as_text=True)
+
+
+def test_members_listen_on_the_web_with_their_session(client, make_show, publish, login_as, clock):
+    show = make_show(visibility="members")
+    episode = publish(show)
+    login_as(Role.CONTRIBUTOR)
+    page = client.get(f"/ecouter/{show.slug}/{episode.id}")
+    tree = lxml_html.fromstring(page.get_data(as_text=True))
+    src = tree.get_element_by_id("podcast-audio").get("src")
+    assert src.startswith(f"/ecouter/{show.slug}/{episode.id}/media/")
+    ranged = client.get(src, headers={"Range": "bytes=0-1"})
+    assert ranged.status_code == 206
+    track = tree.xpath("//audio/track/@src")[0]
+    assert client.get(track).headers["Content-Type"].startswith("text/vtt")
+
+
+def test_course_participants_get_the_members_course_feed(
+    app, client, make_show, publish, make_user, clock
+):
+    from app.courses.models import Course, Registration, RegistrationStatus
+
+    course = Course(slug="tarification-sociale", title="Tarification sociale")
+    db.session.add(course)
+    db.session.flush()
+    show = make_show(kind="course", course_id=course.id, visibility="members")
+    publish(show, 1)
+    learner, outsider = make_user(Role.LEARNER), make_user(Role.LEARNER)
+    db.session.add(
+        Registration(course_id=course.id, user_id=learner.id, status=RegistrationStatus.CONFIRMED)
+    )
+    db.session.commit()
+    token_in, _ = operations.issue_feed_token(learner)
+    token_out, _ = operations.issue_feed_token(outsider)
+    db.session.commit()
+    assert client.get(f"/feeds/private/{token_in}/{show.slug}.xml").status_code == 200
+    assert client.get(f"/feeds/private/{token_out}/{show.slug}.xml").status_code == 404
