@@ -272,8 +272,15 @@ def edit_session(course_id, session_id):
     assets = db.session.scalars(
         sa.select(MediaAsset).order_by(MediaAsset.created_dt.desc()).limit(200)
     ).all()
+    status_labels = {
+        AssetStatus.UPLOADING: _("envoi en cours"),
+        AssetStatus.PROCESSING: _("en traitement"),
+        AssetStatus.READY: _("prêt"),
+        AssetStatus.FAILED: _("échec du traitement"),
+    }
     replay_form.asset_id.choices = [(0, "—")] + [
-        (a.id, f"#{a.id} {a.title or _('sans titre')} ({a.status.value})") for a in assets
+        (a.id, f"#{a.id} {a.title or _('sans titre')} ({status_labels.get(a.status, a.status)})")
+        for a in assets
     ]
     replay_form.asset_id.data = session.replay_asset_id or 0
     status_form = SessionStatusForm(prefix="status", status=session.status.value)

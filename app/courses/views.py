@@ -51,7 +51,7 @@ AGENDA_PAST = timedelta(days=90)
 
 
 @bp.app_template_filter("session_when")
-def session_when(session: CourseSession, fmt: str = "full") -> str:
+def session_when(session: CourseSession, fmt: str = "EEEE d MMMM y, HH:mm") -> str:
     """Format a session's start in its own time zone, in the reader's language."""
     return babel_format_datetime(
         session.start_dt, fmt, tzinfo=session.zone, locale=str(get_locale())
