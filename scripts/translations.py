@@ -1,9 +1,11 @@
 """Keep the English catalogue in step with the French source strings.
 
     python scripts/translations.py extract   # update app/translations/en/.../messages.po
-    python scripts/translations.py fill FILE # merge {"french": "english"} pairs from a JSON file
+    python scripts/translations.py fill FILE # merge {"french": "english"} pairs from a JSON file;
+                                             # plural entries: {"singular msgid": ["one", "many"]}
     python scripts/translations.py compile   # build the .mo files (the set-up scripts do this)
-    python scripts/translations.py missing   # list untranslated strings (exit 1 if any)
+    python scripts/translations.py missing   # list untranslated strings (exit 1 if any);
+                                             # plural entries are listed as [singular, plural]
 """
 
 import json
@@ -22,6 +24,13 @@ def pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
+def _translated(message) -> bool:
+    """A plural entry counts as translated only when every form is filled."""
+    if message.pluralizable:
+        return all(message.string)
+    return bool(message.string)
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "compile"
     if command == "extract":
@@ -34,13 +43,28 @@ def main(argv: list[str]) -> int:
         with PO.open("rb") as fh:
             catalog = read_po(fh)
         for message in catalog:
-            if message.id and message.id in pairs:
-                message.string = pairs[message.id]
+            if not message.id:
+                continue
+            # Plural entries are keyed by their singular msgid and take
+            # ["singular", "plural"] (one string per plural form).
+            key = message.id[0] if message.pluralizable else message.id
+            if key not in pairs:
+                continue
+            value = pairs[key]
+            if message.pluralizable:
+                if isinstance(value, str):
+                    value = [value, value]
+                forms = catalog.num_plurals
+                value = list(value) + [value[-1]] * (forms - len(value))
+                message.string = tuple(value[:forms])
+            elif isinstance(value, str):
+                message.string = value
         with PO.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False)
     elif command == "missing":
         with PO.open("rb") as fh:
-            missing = [m.id for m in read_po(fh) if m.id and not m.string]
+            missing = [list(m.id) if m.pluralizable else m.id
+                       for m in read_po(fh) if m.id and not _translated(m)]
         print(json.dumps(missing, ensure_ascii=False, indent=1))
         return 1 if missing else 0
     elif command == "compile":
