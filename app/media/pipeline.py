@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -298,19 +299,11 @@ def run_job(job_id: int, *, worker: str | None = None, final_attempt: bool = Tru
         return "skipped"
     if job.state == JobState.RUNNING and job.heartbeat_dt is not None:
         silent = (utcnow() - job.heartbeat_dt).total_seconds()
-        if silent < conf["heartbeat_stale_s"] and job.worker != worker:
-            log.info(
-                "job %s: running on %s (alive %.0f s ago), skipped", job_id, job.worker, silent
-            )
-            return "skipped"
-        log.warning("job %s: taking over from %s (silent for %.0f s)", job_id, job.worker, silent)
-    job.state = JobState.RUNNING
-    job.attempts += 1
-    job.worker = worker
-    job.error = None
-    job.started_dt = utcnow()
-    job.finished_dt = None
-    job.heartbeat_dt = utcnow()
+        log.warning("job %s: last run by %s, silent for %.0f s", job_id, job.worker, silent)
+    if not _claim(job_id, worker, conf["heartbeat_stale_s"]):
+        log.info("job %s: running on %s (alive), skipped", job_id, job.worker)
+        return "skipped"
+    db.session.refresh(job)
     job_type = job.job_type
     weights = _weights_for(job)
     db.session.commit()
@@ -331,6 +324,43 @@ def run_job(job_id: int, *, worker: str | None = None, final_attempt: bool = Tru
         shutil.rmtree(work, ignore_errors=True)
     _notify_ready(job.asset)
     return "succeeded"
+
+
+def _claim(job_id: int, worker: str | None, stale_s: float) -> bool:
+    """Atomically take the job: queued, or running without heartbeat (its worker died).
+
+    Two deliveries of the same job (a Redis redelivery, a message re-sent by the sweeper) may
+    reach two workers at once: only one UPDATE matches, the other worker skips the job.
+    """
+    now = utcnow()
+    table = ProcessingJob.__table__
+    taken = db.session.execute(
+        table.update()
+        .where(
+            table.c.id == job_id,
+            sa.or_(
+                table.c.state == JobState.QUEUED.value,
+                sa.and_(
+                    table.c.state == JobState.RUNNING.value,
+                    sa.or_(
+                        table.c.heartbeat_dt.is_(None),
+                        table.c.heartbeat_dt < now - timedelta(seconds=stale_s),
+                    ),
+                ),
+            ),
+        )
+        .values(
+            state=JobState.RUNNING.value,
+            worker=worker,
+            attempts=table.c.attempts + 1,
+            error=None,
+            started_dt=now,
+            finished_dt=None,
+            heartbeat_dt=now,
+        )
+    ).rowcount
+    db.session.commit()
+    return taken == 1
 
 
 def _weights_for(job: ProcessingJob) -> dict[str, float]:

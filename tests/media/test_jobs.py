@@ -131,3 +131,20 @@ def test_api_reports_asset_and_job_to_token_holders(app, client, make_user):
     assert denied.status_code == 403
     spec = client.get("/api/openapi.json").get_json()
     assert "/api/media/jobs/{job_id}" in spec["paths"]
+
+
+def test_only_one_delivery_claims_a_job(app):
+    from app.media import pipeline
+
+    job = new_job(JobState.QUEUED)
+    assert pipeline._claim(job.id, "w1@host", 60) is True
+    assert pipeline._claim(job.id, "w2@host", 60) is False  # w1 is alive
+    db.session.expire_all()
+    row = db.session.get(ProcessingJob, job.id)
+    assert (row.state, row.worker, row.attempts) == (JobState.RUNNING, "w1@host", 1)
+    row.heartbeat_dt = utcnow() - timedelta(seconds=120)
+    db.session.commit()
+    assert pipeline._claim(job.id, "w2@host", 60) is True  # w1 went silent: taken over
+    db.session.expire_all()
+    row = db.session.get(ProcessingJob, job.id)
+    assert (row.worker, row.attempts) == ("w2@host", 2)
