@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.core.db import utcnow
 from app.extensions import db
 from app.library.models import Theme
-from app.network.models import Organisation, OrganisationKind, Person, Visibility
+from app.network.models import Affiliation, Organisation, OrganisationKind, Person, Visibility
 from app.network.visibility import (
     ORGANISATION_FIELDS,
     PERSON_FIELDS,
@@ -260,7 +261,10 @@ def search_directory(
     results = []
     if section in ("all", "organisations"):
         # Every row goes through visible_fields: managers also see their hidden profiles.
-        query = sa.select(Organisation)
+        query = sa.select(Organisation).options(
+            selectinload(Organisation.themes),
+            selectinload(Organisation.affiliations).joinedload(Affiliation.person),
+        )
         if kind:
             query = query.where(Organisation.kind == OrganisationKind(kind))
         for org in db.session.scalars(query):
@@ -268,7 +272,11 @@ def search_directory(
             if fields and _matches(fields, q=q, theme=theme, departement=departement):
                 results.append(fields)
     if section in ("all", "people") and not kind:
-        for person in db.session.scalars(sa.select(Person)):
+        query = sa.select(Person).options(
+            selectinload(Person.themes),
+            selectinload(Person.affiliations).joinedload(Affiliation.organisation),
+        )
+        for person in db.session.scalars(query):
             fields = visible_fields(person, viewer)
             if fields and _matches(fields, q=q, theme=theme, departement=departement):
                 results.append(fields)
@@ -438,7 +446,6 @@ def reindex_directory() -> int:
 def dfc_entries(organisations=None) -> list[dict]:
     """Return the opted-in organisations as the DFC builder expects them (public view only)."""
     from app.core.text import plain_text
-    from app.network.models import Affiliation
 
     if organisations is None:
         organisations = db.session.scalars(
@@ -481,8 +488,6 @@ def set_affiliation(
     org: Organisation, person: Person, role_label: str = "", is_main_contact: bool = False
 ):
     """Add a person to an organisation or update their role (one main contact at most)."""
-    from app.network.models import Affiliation
-
     current = next((a for a in org.affiliations if a.person_id == person.id), None)
     if current is None:
         current = Affiliation(organisation=org, person=person)

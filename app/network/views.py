@@ -54,6 +54,10 @@ def index():
     return render_template("network/index.html", upcoming=upcoming)
 
 
+#: Profiles per page of the directory list (the map shows the page's organisations).
+DIRECTORY_PAGE_SIZE = 48
+
+
 @bp.get("/annuaire")
 def directory():
     """List people and organisations with search, filters and, when tiles are set up, a map."""
@@ -72,9 +76,18 @@ def directory():
         theme=args.get("theme") or None,
         departement=(args.get("departement") or "").strip().upper() or None,
     )
+    total = len(results)
+    pages = max(1, -(-total // DIRECTORY_PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    results = results[(page - 1) * DIRECTORY_PAGE_SIZE:page * DIRECTORY_PAGE_SIZE]
+    page_args = {k: v for k, v in args.items() if k != "page" and v}
     return render_template(
         "network/directory.html",
         results=results,
+        total=total,
+        page=page,
+        pages=pages,
+        page_args=page_args,
         themes=operations.active_themes(),
         kind_labels=KIND_LABELS,
         tile_url=current_app.config.get("NETWORK_TILE_URL") or "",

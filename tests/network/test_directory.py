@@ -277,3 +277,17 @@ def test_profile_photo_is_checked_stored_and_served_by_visibility(client, login_
             "photo": (io.BytesIO(b"<svg onload=alert(1)>"), "faux.png")}
     response = client.post("/reseau/mon-profil", data=fake, content_type="multipart/form-data")
     assert response.status_code == 400
+
+
+def test_directory_is_paginated(client, make_org, monkeypatch):
+    from app.network import views
+
+    monkeypatch.setattr(views, "DIRECTORY_PAGE_SIZE", 2)
+    for n in range(5):
+        make_org(f"ferme-{n}", f"Ferme {n}", kind=OrganisationKind.PRODUCTEUR)
+    page = client.get("/reseau/annuaire?kind=producteur").get_data(as_text=True)
+    assert "5 résultats" in page and "Ferme 0" in page and "Ferme 2" not in page
+    assert "page=2" in page and "kind=producteur" in page
+    page = client.get("/reseau/annuaire?kind=producteur&page=3").get_data(as_text=True)
+    assert "Ferme 4" in page and "Ferme 0" not in page
+    assert client.get("/reseau/annuaire?page=99").status_code == 200
