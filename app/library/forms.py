@@ -133,6 +133,12 @@ class ProposalForm(FlaskForm):
     website = StringField(_l("Ne pas remplir"))
 
 
+class ReviseProposalForm(FlaskForm):
+    title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
+    url = URLField(_l("Lien"), validators=[Optional(), http_url, Length(max=1000)])
+    why = TextAreaField(_l("Pourquoi c'est utile"), validators=[DataRequired(), Length(max=2000)])
+
+
 class DecisionForm(FlaskForm):
     message = TextAreaField(_l("Message à la personne"), validators=[Length(max=2000)])
 

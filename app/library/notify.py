@@ -62,11 +62,14 @@ def proposal_decided(proposal: Proposal) -> None:
         subject = _("Votre proposition n'a pas été retenue : %(title)s", title=proposal.title)
         intro = _("Votre proposition « %(title)s » n'a pas été retenue.", title=proposal.title)
     else:
+        from app.library.proposals import make_edit_token
+
         subject = _("Votre proposition demande des précisions : %(title)s", title=proposal.title)
         intro = _(
             "Avant de pouvoir accepter votre proposition « %(title)s », l'équipe a besoin de "
-            "quelques modifications. Répondez simplement à ce message ou proposez-la à nouveau.",
+            "quelques modifications. Modifiez-la ici (lien valable 30 jours) :\n%(url)s",
             title=proposal.title,
+            url=site_url("library.revise_proposal", external=True, token=make_edit_token(proposal)),
         )
     message = proposal.moderator_message.strip()
     text = intro + ("\n\n" + _("Message de l'équipe :") + "\n" + message if message else "")

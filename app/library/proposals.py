@@ -16,7 +16,9 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.auth.models import User
 from app.core.db import utcnow
@@ -171,6 +173,43 @@ def _decide(proposal, status, moderator, message):
     proposal.moderator = moderator
     proposal.moderator_message = message.strip()
     proposal.decided_dt = utcnow()
+    db.session.flush()
+
+
+#: How long the "modify your proposal" link in the e-mail stays valid.
+EDIT_LINK_MAX_AGE = 30 * 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="library-proposal-edit")
+
+
+def make_edit_token(proposal: Proposal) -> str:
+    """Return the signed token of the link letting the submitter revise a proposal."""
+    return _serializer().dumps({"id": proposal.id})
+
+
+def proposal_from_edit_token(token: str) -> Proposal | None:
+    """Return the proposal a valid, unexpired edit token points to."""
+    try:
+        data = _serializer().loads(token, max_age=EDIT_LINK_MAX_AGE)
+    except BadSignature:
+        return None
+    return db.session.get(Proposal, data.get("id")) if isinstance(data, dict) else None
+
+
+def revise_proposal(proposal: Proposal, *, title: str, url: str | None, why: str) -> None:
+    """Apply the submitter's changes and put the proposal back in the queue."""
+    if proposal.status != ProposalStatus.CHANGES_REQUESTED:
+        raise LibraryError(_("Cette proposition n'attend pas de modification."))
+    if not title.strip() or not why.strip():
+        raise LibraryError(_("Le titre et « pourquoi c'est utile » sont obligatoires."))
+    if not url and proposal.file_id is None:
+        raise LibraryError(_("Indiquez un lien ou joignez un fichier."))
+    proposal.title = title.strip()
+    proposal.url = url or None
+    proposal.why = why.strip()
+    proposal.status = ProposalStatus.PENDING
     db.session.flush()
 
 

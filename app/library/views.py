@@ -565,6 +565,29 @@ def propose():
     return render_template("library/propose.html", form=form), 400 if form.errors else 200
 
 
+@bp.route("/propositions/<token>", methods=["GET", "POST"])
+@limiter.limit(_proposal_limit, methods=["POST"])
+def revise_proposal(token):
+    """The link sent with "changes requested": the submitter revises and resubmits."""
+    proposal = proposals.proposal_from_edit_token(token)
+    if proposal is None:
+        abort(404)
+    form = forms.ReviseProposalForm(obj=proposal if request.method == "GET" else None)
+    if proposal.status == ProposalStatus.CHANGES_REQUESTED and form.validate_on_submit():
+        try:
+            proposals.revise_proposal(
+                proposal, title=form.title.data, url=form.url.data, why=form.why.data
+            )
+        except LibraryError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            notify.proposal_received(proposal)
+            return render_template("library/proposal_thanks.html", accepted=False)
+    return render_template("library/revise_proposal.html", form=form, proposal=proposal)
+
+
 @bp.get("/moderation")
 @role_required(Role.MODERATOR, Role.ADMIN)
 def moderation():

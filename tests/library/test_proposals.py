@@ -215,3 +215,31 @@ def test_csrf_is_required_on_the_public_form(app_factory):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(Proposal.id))).scalar() == 0
+
+
+def test_submitter_revises_through_the_mailed_link(client, make_user, outbox):
+    client.post("/se-documenter/proposer", data=FORM)
+    [proposal] = _proposals()
+    login(client, make_user("moderator"))
+    client.post(
+        f"/se-documenter/moderation/{proposal.id}/modifications",
+        data={"message": "Ajoutez la source."},
+    )
+    client.post("/compte/deconnexion")
+    mail = next(m for m in outbox() if "précisions" in m["Subject"])
+    from tests.conftest import mail_links
+
+    link = next(u for u in mail_links(mail) if "/propositions/" in u)
+    path = link.split("localhost", 1)[1]
+    page = client.get(path).text
+    assert "Ajoutez la source." in page
+    response = client.post(
+        path, data={"title": "Fiche (source : ADEME)", "url": FORM["url"], "why": "Complétée."}
+    )
+    assert response.status_code == 200
+    [proposal] = _proposals()
+    assert proposal.status == ProposalStatus.PENDING and proposal.title.endswith("ADEME)")
+    # Once back in the queue the link cannot change it again; a forged token is a 404.
+    client.post(path, data={"title": "Autre", "url": FORM["url"], "why": "x"})
+    assert _proposals()[0].title.endswith("ADEME)")
+    assert client.get("/se-documenter/propositions/forged.token").status_code == 404
