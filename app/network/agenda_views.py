@@ -14,7 +14,7 @@ from app.auth.security import login_required, role_required
 from app.core.db import utcnow
 from app.extensions import db
 from app.library.models import Theme
-from app.network import agenda, forms
+from app.network import agenda, forms, schema_org
 from app.network.agenda_models import (
     MODE_LABELS,
     STATUS_LABELS,
@@ -88,9 +88,13 @@ def event(event_id):
         _is_moderator() or (current_user.is_authenticated and row.created_by_id == current_user.id)
     ):
         abort(404)
+    public = row.status in (EventStatus.PUBLISHED, EventStatus.CANCELLED)
     return render_template(
         "network/event.html",
         event=row,
+        jsonld=schema_org.event_jsonld(
+            row, url_for("network.event", event_id=row.id, _external=True)
+        ) if public else None,
         mode_labels=MODE_LABELS,
         status_labels=STATUS_LABELS,
         can_moderate=_is_moderator(),

@@ -12,7 +12,7 @@ from app.auth.security import login_required, role_required
 from app.extensions import db
 from app.library.models import Theme
 from app.media.operations import serve_stored_file, store_file
-from app.network import forms, operations
+from app.network import forms, operations, schema_org
 from app.network.models import KIND_LABELS, Organisation, OrganisationKind, Person, Visibility
 from app.network.visibility import ORGANISATION_FIELDS, PERSON_FIELDS, is_manager, visible_fields
 
@@ -109,10 +109,12 @@ def person(slug):
     fields = visible_fields(row, viewer())
     if fields is None:
         abort(404)  # a hidden profile does not exist for this viewer
+    public = visible_fields(row, None)
     return render_template(
         "network/person.html",
         person=row,
         fields=fields,
+        jsonld=schema_org.person_jsonld(public) if public else None,
         contributions=operations.get_contributions(row),
         can_edit=is_manager(row, viewer()),
     )
@@ -137,10 +139,12 @@ def organisation(slug):
     candidates = []
     if can_edit:
         candidates = operations.search_directory(viewer(), section="people")
+    public = visible_fields(row, None)
     return render_template(
         "network/organisation.html",
         organisation=row,
         fields=fields,
+        jsonld=schema_org.organisation_jsonld(public) if public else None,
         kind_labels=KIND_LABELS,
         can_edit=can_edit,
         candidates=candidates,

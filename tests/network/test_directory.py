@@ -291,3 +291,20 @@ def test_directory_is_paginated(client, make_org, monkeypatch):
     page = client.get("/reseau/annuaire?kind=producteur&page=3").get_data(as_text=True)
     assert "Ferme 4" in page and "Ferme 0" not in page
     assert client.get("/reseau/annuaire?page=99").status_code == 200
+
+
+def test_pages_carry_schema_org_jsonld_of_public_fields_only(client, make_person, make_theme,
+                                                             make_org, login_as):
+    make_person("x-script", "Nom </script><script>alert(1)</script>", headline="Formatrice",
+                themes=[make_theme()], public_email="x@example.org")
+    make_org("ferme-bio", "Ferme bio", city="Die", postcode="26150")
+    login_as("learner")  # a member sees the e-mail on the page, never in the JSON-LD
+    page = client.get("/reseau/personnes/x-script").get_data(as_text=True)
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+    data = json.loads(raw)
+    assert data["@type"] == "Person" and data["knowsAbout"] == ["Tarification sociale"]
+    assert data["name"].startswith("Nom </script>") and "</script>" not in raw
+    assert "x@example.org" in page and "x@example.org" not in raw
+    page = client.get("/reseau/structures/ferme-bio").get_data(as_text=True)
+    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(raw)["address"]["addressLocality"] == "Die"
