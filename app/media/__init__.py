@@ -24,8 +24,9 @@ MEDIA_DEFAULTS = {
     # A running job's worker writes a heartbeat this often; silent this long = worker lost.
     "heartbeat_interval_s": 10,
     "heartbeat_stale_s": 120,
-    # A queued job whose message seems lost is re-sent after this long.
-    "queued_stale_s": 6 * 3600,
+    # A queued job whose message seems lost is re-sent after this long (a duplicate message is
+    # harmless: one delivery claims the job, the other skips it).
+    "queued_stale_s": 1800,
     # Runs of one job (first try, redeliveries, retries) before the sweeper gives up.
     "max_attempts": 3,
     # Transient errors (storage, network) are retried by the task this many times, with backoff.

@@ -68,7 +68,12 @@ def send(job: ProcessingJob) -> None:
     """Put the job's id on the long queue (the row must already be committed)."""
     celery = current_app.extensions["celery"]
     limits = time_limits(job.asset.duration_s if job.asset else None)
-    celery.send_task(PROCESS_TASK, args=[job.id], queue="long", **limits)
+    try:
+        celery.send_task(PROCESS_TASK, args=[job.id], queue="long", **limits)
+    except Exception:
+        # The row is committed: the upload is safe and the sweeper sends the job again later.
+        log.exception("job %s: broker unreachable, left for the sweeper", job.id)
+        return
     log.info("job %s: enqueued (%s)", job.id, job.job_type)
 
 

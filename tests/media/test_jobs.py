@@ -64,7 +64,7 @@ def test_retry_only_failed_jobs(app, sent):
 
 
 def test_sweeper_resends_lost_jobs_and_gives_up_after_max_attempts(app, sent):
-    old = utcnow() - timedelta(hours=7)
+    old = utcnow() - timedelta(hours=1)
     lost_message = new_job(JobState.QUEUED, heartbeat_dt=old)
     waiting = new_job(JobState.QUEUED)
     dead_worker = new_job(
