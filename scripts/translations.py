@@ -24,6 +24,22 @@ def pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
 
+def jinja_mapping() -> Path:
+    """babel.cfg, with the Jinja extensions the app enables and syntax errors made loud.
+
+    Jinja's extractor silently skips a template it cannot parse (``silent`` defaults to true), so
+    a template using ``{% do %}`` (enabled in app/core/templating.py) lost all its strings.
+    """
+    lines = []
+    for line in (ROOT / "babel.cfg").read_text().splitlines():
+        lines.append(line)
+        if line.strip().startswith("[jinja2:"):
+            lines += ["extensions = jinja2.ext.do", "silent = false"]
+    mapping = POT.parent / "babel-extract.cfg"
+    mapping.write_text("\n".join(lines) + "\n")
+    return mapping
+
+
 def _translated(message) -> bool:
     """A plural entry counts as translated only when every form is filled."""
     if message.pluralizable:
@@ -35,8 +51,8 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "compile"
     if command == "extract":
         POT.parent.mkdir(exist_ok=True)
-        pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-                "-o", str(POT), ".")
+        pybabel("extract", "-F", str(jinja_mapping()), "-k", "_l", "-k", "lazy_gettext",
+                "--no-location", "-o", str(POT), ".")
         pybabel("update", "-i", str(POT), "-d", "app/translations", "--no-fuzzy-matching")
     elif command == "fill":
         pairs = json.loads(Path(argv[1]).read_text())
