@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role
 from app.auth.security import role_required
 from app.core.db import utcnow
-from app.courses import operations, queries
+from app.courses import operations, queries, replays
 from app.courses.attendance_pdf import build_attendance_pdf
 from app.courses.forms import (
     CourseForm,
@@ -293,6 +293,8 @@ def edit_session(course_id, session_id):
         replay_form=replay_form,
         status_form=status_form,
         ready=AssetStatus.READY,
+        uploads=replays.uploads_for(session),
+        upload_target=replays.upload_target(session),
     )
 
 
