@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 #: Feature loaders, in dependency order ("module:function").
 LOADERS = (
     "app.demo.accounts:load",
+    "app.media.demo:load",
     "app.library.demo:load",
     "app.network.demo:load",
     "app.courses.demo:load",
