@@ -347,6 +347,15 @@ def course_calendar(slug):
     return _ics(build_sessions_calendar(sessions, course.title), f"{course.slug}.ics")
 
 
+@bp.route("/<slug>/seances/<int:session_id>.ics")
+def session_calendar(slug, session_id):
+    """One session as a file to open in a calendar (public: no join link)."""
+    course = _visible_course(slug)
+    session = _session_of(course, session_id)
+    body = build_sessions_calendar([session], course.title)
+    return _ics(body, f"{course.slug}-seance-{session.position}.ics")
+
+
 @bp.route("/calendrier.ics")
 def agenda_calendar():
     sessions = _calendar_sessions(

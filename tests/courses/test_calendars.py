@@ -110,6 +110,17 @@ def test_calendar_keeps_local_time_across_dst(client, make_course):
     assert utc_hours == [8, 8, 9]
 
 
+def test_single_session_file(client, make_course):
+    course = make_course(sessions=2)
+    session = course.sessions[1]
+    response = client.get(f"/se-former/{course.slug}/seances/{session.id}.ics")
+    _calendar, (event,) = _events(response)
+    assert str(event["UID"]) == session.ical_uid
+    assert LIVE.encode() not in response.data
+    page = client.get(f"/se-former/{course.slug}/seances/{session.id}").get_data(as_text=True)
+    assert f"/se-former/{course.slug}/seances/{session.id}.ics" in page
+
+
 def test_calendar_help_page(client):
     page = client.get("/se-former/ajouter-a-mon-agenda").get_data(as_text=True)
     assert "Google Agenda" in page and "/se-former/calendrier.ics" in page
