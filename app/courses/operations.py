@@ -546,6 +546,50 @@ def record_attendance(
     return changes
 
 
+def set_excused_in_advance(
+    session: CourseSession, user: User, excused: bool, now: datetime | None = None
+) -> None:
+    """Let a confirmed learner say in advance they cannot come (or take it back)."""
+    now = now or utcnow()
+    if session.start_dt <= now:
+        raise CourseError(_("La séance a commencé : l'équipe note les présences."))
+    registration = get_registration(session.course_id, user.id)
+    if registration is None or registration.status != RegistrationStatus.CONFIRMED:
+        raise CourseError(_("Vous n'êtes pas inscrit·e à cette formation."))
+    row = db.session.scalar(
+        sa.select(Attendance).where(
+            Attendance.session_id == session.id, Attendance.registration_id == registration.id
+        )
+    )
+    if excused and row is None:
+        db.session.add(
+            Attendance(
+                session_id=session.id,
+                registration_id=registration.id,
+                status=AttendanceStatus.EXCUSED,
+                marked_by_id=user.id,
+            )
+        )
+    elif not excused and row is not None and row.status == AttendanceStatus.EXCUSED:
+        db.session.delete(row)
+    db.session.flush()
+
+
+def excused_session_ids(user_id: int, course_id: int) -> set[int]:
+    """Sessions of a course the learner said they would miss."""
+    return set(
+        db.session.scalars(
+            sa.select(Attendance.session_id)
+            .join(Registration, Registration.id == Attendance.registration_id)
+            .where(
+                Registration.user_id == user_id,
+                Registration.course_id == course_id,
+                Attendance.status == AttendanceStatus.EXCUSED,
+            )
+        )
+    )
+
+
 def attendance_sheet(course: Course) -> tuple[list[CourseSession], list[dict]]:
     """Return the sessions and one row per confirmed learner with their mark per session."""
     sessions = [s for s in course.sessions if s.status != SessionStatus.CANCELLED]

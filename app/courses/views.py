@@ -151,6 +151,7 @@ def course(slug):
     )
     return render_template(
         "courses/course.html",
+        excused=operations.excused_session_ids(current_user.id, course.id) if confirmed else set(),
         course=course,
         state=course.display_state(now),
         registration=registration,
@@ -254,6 +255,29 @@ def session(slug, session_id):
         chapters=chapters,
         materials=[m for m in course.materials if m.session_id == session.id],
     )
+
+
+@bp.route("/<slug>/seances/<int:session_id>/absence", methods=["POST"])
+@login_required
+def excuse(slug, session_id):
+    """ "Je ne pourrai pas venir": an excused absence given in advance (or taken back)."""
+    course = _visible_course(slug)
+    session = _session_of(course, session_id)
+    excused = request.form.get("excused") == "1"
+    try:
+        operations.set_excused_in_advance(session, current_user, excused)
+        db.session.commit()
+    except operations.CourseError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(
+            _("C'est noté : l'équipe sait que vous ne pourrez pas venir.")
+            if excused
+            else _("C'est noté : vous serez présent·e."),
+            "info",
+        )
+    return redirect(url_for(".course", slug=slug) + f"#seance-{session.id}")
 
 
 REPLAY_FILES = {

@@ -318,3 +318,21 @@ def test_cover_must_be_a_real_image(client, login_as):
     assert image.status_code == 200 and image.mimetype == "image/png"
     assert Image.open(io.BytesIO(image.data)).size == (64, 36)
     image.close()
+
+
+def test_learner_says_in_advance_they_cannot_come(client, make_course, login_as):
+    course = make_course(sessions=2)
+    learner = login_as()
+    client.post(f"/se-former/{course.slug}/inscription")
+    second = course.sessions[1]
+    page = client.get(f"/se-former/{course.slug}").get_data(as_text=True)
+    assert page.count("Je ne pourrai pas venir à cette séance") == 2
+    client.post(f"/se-former/{course.slug}/seances/{second.id}/absence", data={"excused": "1"})
+    assert operations.excused_session_ids(learner.id, course.id) == {second.id}
+    _sessions, rows = operations.attendance_sheet(db.session.get(Course, course.id))
+    assert [str(m) if m else None for m in rows[0]["marks"]] == [None, "excused"]
+    assert "Finalement, je viendrai" in client.get(f"/se-former/{course.slug}").get_data(
+        as_text=True
+    )
+    client.post(f"/se-former/{course.slug}/seances/{second.id}/absence", data={"excused": "0"})
+    assert operations.excused_session_ids(learner.id, course.id) == set()
