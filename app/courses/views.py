@@ -260,7 +260,7 @@ def session(slug, session_id):
 @bp.route("/<slug>/seances/<int:session_id>/absence", methods=["POST"])
 @login_required
 def excuse(slug, session_id):
-    """ "Je ne pourrai pas venir": an excused absence given in advance (or taken back)."""
+    """Record an excused absence given in advance ("je ne pourrai pas venir"), or undo it."""
     course = _visible_course(slug)
     session = _session_of(course, session_id)
     excused = request.form.get("excused") == "1"
