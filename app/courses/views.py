@@ -31,6 +31,7 @@ from app.courses.models import (
     LEVEL_LABELS,
     MODE_LABELS,
     CalendarToken,
+    ConsentState,
     Course,
     CourseSession,
     CourseStatus,
@@ -278,6 +279,28 @@ def excuse(slug, session_id):
             "info",
         )
     return redirect(url_for(".course", slug=slug) + f"#seance-{session.id}")
+
+
+@bp.route("/<slug>/seances/<int:session_id>/accord", methods=["POST"])
+@login_required
+def speaker_consent(slug, session_id):
+    """A speaker with an account gives or withdraws their agreement to publish the replay."""
+    course = _visible_course(slug, loader=queries.course_for_page)
+    session = _session_of(course, session_id)
+    mine = [sp for sp in session.speakers if sp.person.user_id == current_user.id]
+    if not mine:
+        abort(403)
+    consent = request.form.get("consent")
+    if consent not in (ConsentState.GRANTED, ConsentState.WITHDRAWN):
+        abort(400)
+    for speaker in mine:
+        operations.set_speaker_consent(speaker, consent, current_user)
+    db.session.commit()
+    if consent == ConsentState.WITHDRAWN:
+        flash(_("Votre accord est retiré : le replay n'est plus diffusé."), "info")
+    else:
+        flash(_("Merci ! Votre accord est enregistré."), "success")
+    return redirect(url_for(".session", slug=slug, session_id=session.id))
 
 
 REPLAY_FILES = {

@@ -149,3 +149,27 @@ def test_periodic_task_queues_and_sends_reminders(app, make_course, make_user, o
     assert send_reminders.apply().get() == 0
     (mail,) = outbox()
     assert "Dans 3 heures" in mail["Subject"]
+
+
+def test_a_speaker_with_an_account_withdraws_consent_from_the_session_page(
+    client, make_course, make_person, login_as, ready_asset
+):
+    course = make_course(sessions=1)
+    session = course.sessions[0]
+    speaker_user = login_as()
+    speaker = operations.add_speaker(
+        session, make_person("Amina Benali", user_id=speaker_user.id), SpeakerRole.TESTIMONY
+    )
+    operations.set_speaker_consent(speaker, ConsentState.GRANTED, None)
+    operations.attach_replay(session, ready_asset())
+    operations.publish_replay(session)
+    db.session.commit()
+    url = f"/se-former/{course.slug}/seances/{session.id}"
+    assert "Retirer mon accord" in client.get(url).get_data(as_text=True)
+    client.post(f"{url}/accord", data={"consent": "withdrawn"})
+    db.session.expire_all()
+    assert not db.session.get(type(session), session.id).replay_is_public
+    assert client.get(f"{url}/replay/video").status_code == 404
+    client.post("/compte/deconnexion")
+    login_as()  # someone else cannot answer for the speaker
+    assert client.post(f"{url}/accord", data={"consent": "granted"}).status_code == 403
