@@ -108,6 +108,20 @@ def _load_course_show(ctx) -> None:
     show = operations.get_or_create_course_show(
         course.id, course.slug, course.title, getattr(course, "summary", "") or ""
     )
+    # One episode per published session replay, numbered in course order (a serial feed).
+    for session in sorted(course.sessions, key=lambda s: s.position):
+        if session.replay_asset is None or session.replay_published_dt is None:
+            continue
+        operations.publish_episode(
+            show,
+            title=session.title,
+            description=session.description,
+            asset=session.replay_asset,
+            pub_dt=session.replay_published_dt,
+            number=session.position,
+            season=1,
+            source=("session", session.id),
+        )
     ctx.log(f"podcasts: course show {show.slug}")
 
 

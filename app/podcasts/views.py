@@ -123,16 +123,12 @@ def episode(slug, episode_id):
 def _player_context(episode: Episode) -> dict:
     show = episode.show
     audio = episode.audio
-    token = None
-    if not show.is_public:
-        # Members listen through the web page with a session, not a token: serve via a page URL.
-        token = None
     chapters = syndication.episode_chapters(episode)
     transcript = _transcript_text(episode)
     return {
         "show": show,
         "episode": episode,
-        "audio_url": _page_media_url(episode, audio.file_id, audio.file.extension, token),
+        "audio_url": _page_media_url(episode, audio.file_id, audio.file.extension),
         "audio_mime": audio.file.content_type,
         "duration": audio.duration_s or (episode.asset.duration_s if episode.asset else None),
         "chapters": chapters,
@@ -145,7 +141,8 @@ def _player_context(episode: Episode) -> dict:
     }
 
 
-def _page_media_url(episode: Episode, file_id: int, ext: str, token):
+def _page_media_url(episode: Episode, file_id: int, ext: str) -> str:
+    """Public shows use the feed's media URL; members listen with their session instead."""
     if episode.show.is_public:
         return url_for("feeds.enclosure", episode_id=episode.id, file_id=file_id, ext=ext)
     return url_for(

@@ -32,3 +32,19 @@ def test_demo_without_media_creates_the_show_only(app):
     db.session.commit()
     assert db.session.scalar(sa.select(Show.slug)) == demo.SHOW_SLUG
     assert db.session.scalar(sa.select(sa.func.count(Episode.id))) == 0
+
+
+def test_demo_publishes_the_course_as_a_serial_feed(app, client, clock):
+    from app.courses import demo as courses_demo
+    from app.demo import accounts
+
+    ctx = DemoContext(log=lambda *a: None, with_media=False)
+    for loader in (accounts.load, courses_demo.load, demo.load, demo.load):
+        loader(ctx)
+        db.session.commit()
+    show = db.session.scalar(sa.select(Show).where(Show.kind == "course"))
+    assert show.slug == demo.COURSE_SLUG and show.course_id is not None
+    assert show.medium == "course" and show.show_type.value == "serial"
+    assert db.session.scalar(sa.select(sa.func.count(Show.id))) == 2
+    root = etree.fromstring(client.get(f"/feeds/{show.slug}.xml").data)
+    assert root.find("channel/{https://podcastindex.org/namespace/1.0}medium").text == "course"

@@ -8,7 +8,9 @@
       var status = box && box.querySelector(".copy-status");
       var url = button.getAttribute("data-copy");
       function done(ok) {
-        if (status) { status.textContent = ok ? "Adresse copiée." : "Copiez l'adresse affichée."; }
+        if (status) {
+          status.textContent = box.getAttribute(ok ? "data-copied" : "data-copy-failed") || "";
+        }
       }
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(url).then(function () { done(true); }, function () { done(false); });
@@ -45,7 +47,9 @@
       var resume = function () {
         if (!isFinite(audio.duration) || saved < audio.duration - 5) {
           audio.currentTime = saved;
-          if (status) { status.textContent = "Reprise à " + format(saved) + "."; }
+          if (status) {
+            status.textContent = (root.getAttribute("data-resumed") || "%s").replace("%s", format(saved));
+          }
         }
       };
       // The metadata may already be there (cached file) before this script runs.
