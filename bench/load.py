@@ -431,8 +431,10 @@ async def measure(server: Server, args, schema: str) -> int:
     static = await drive(static_plan, args.listeners, args.visitors, args.seconds)
     summarise("static baseline", static)
 
+    load1 = os.getloadavg()[0]  # other work on the machine weighs on every figure
     setting = (f"{args.listeners} listeners + {args.visitors} visitors, {args.seconds:.0f} s, "
-               f"gunicorn {args.workers}×{args.threads} gthread; schema by {schema}")  # fmt: skip
+               f"gunicorn {args.workers}×{args.threads} gthread on {os.cpu_count()} CPUs "
+               f"(load average {load1:.1f}); schema by {schema}")  # fmt: skip
     report("load errors", float(len(app.errors)), "count", note=setting)
     report("load throughput", app.count() / app.seconds, "req/s",
            static.count() / static.seconds, note="all requests; baseline: static files")
