@@ -80,3 +80,15 @@ def make_event(app):
         return event
 
     return factory
+
+
+@pytest.fixture
+def feed_server():
+    """A real HTTP server on 127.0.0.1 serving one partner .ics (see feed_helpers)."""
+    from tests.network.feed_helpers import FeedServer
+
+    server = FeedServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()

@@ -1,9 +1,7 @@
 """Partners' .ics feeds: conditional GET on a real loopback server, de-duplication by UID,
 updates, hostile input."""
 
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -11,77 +9,8 @@ import sqlalchemy as sa
 from app.core.db import utcnow
 from app.extensions import db
 from app.network.agenda_models import Event, EventStatus, ExternalFeed
+from tests.network.feed_helpers import CAL, EVENT, vevent
 from workers.network import import_feed, import_feeds
-
-CAL = """BEGIN:VCALENDAR\r
-VERSION:2.0\r
-PRODID:-//Réseau des AMAP AURA//Agenda//FR\r
-{events}END:VCALENDAR\r
-"""
-
-EVENT = """BEGIN:VEVENT\r
-UID:{uid}\r
-DTSTAMP:20260101T090000Z\r
-DTSTART;TZID=Europe/Paris:{start}\r
-DTEND;TZID=Europe/Paris:{end}\r
-SUMMARY:{summary}\r
-LOCATION:{location}\r
-SEQUENCE:{sequence}\r
-LAST-MODIFIED:{modified}\r
-END:VEVENT\r
-"""
-
-
-def vevent(uid, summary, start="20270315T140000", end="20270315T170000", location="Die",
-           sequence=0, modified="20260101T090000Z"):
-    return EVENT.format(uid=uid, summary=summary, start=start, end=end, location=location,
-                        sequence=sequence, modified=modified)
-
-
-class FeedServer:
-    """A real HTTP server on 127.0.0.1 serving one .ics body, with ETag and Last-Modified."""
-
-    def __init__(self):
-        self.body = b""
-        self.etag = '"v1"'
-        self.requests = []  # (path, If-None-Match) per request
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.requests.append((self.path, self.headers.get("If-None-Match")))
-                if self.headers.get("If-None-Match") == server.etag:
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/calendar; charset=utf-8")
-                self.send_header("ETag", server.etag)
-                self.send_header("Last-Modified", "Mon, 01 Jun 2026 08:00:00 GMT")
-                self.end_headers()
-                self.wfile.write(server.body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/agenda.ics"
-
-    def serve(self, body: str, etag: str):
-        self.body, self.etag = body.encode(), etag
-
-
-@pytest.fixture
-def feed_server():
-    server = FeedServer()
-    server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
 
 
 @pytest.fixture
