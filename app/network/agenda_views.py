@@ -23,7 +23,7 @@ from app.network.agenda_models import (
     ExternalFeed,
 )
 from app.network.views import _theme_choices, _themes_from_ids, bp, get_or_404
-from feeds.ical import build_calendar
+from feeds.ical import build_calendar, build_event_ics
 
 
 def _filters() -> dict:
@@ -209,6 +209,18 @@ def _calendar_response(items, name: str) -> Response:
 def _feed_window():
     now = utcnow()
     return now - timedelta(days=31), now + timedelta(days=366)
+
+
+@bp.get("/agenda/<int:event_id>.ics")
+def event_ics(event_id):
+    """One published event as an .ics file ("Ajouter à mon agenda")."""
+    row = get_or_404(Event, event_id)
+    if row.status not in (EventStatus.PUBLISHED, EventStatus.CANCELLED):
+        abort(404)
+    body = build_event_ics(agenda.to_calendar_event(agenda.event_to_item(row)))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f"attachment; filename=evenement-{row.id}.ics"
+    return response
 
 
 @bp.get("/agenda.ics")

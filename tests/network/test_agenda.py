@@ -151,3 +151,15 @@ def test_only_moderators_moderate(client, login_as, make_event):
     assert client.post(f"/reseau/agenda/{event.id}/statut",
                        data={"status": "published"}).status_code == 403
     assert client.get("/reseau/agenda/moderation").status_code == 403
+
+
+def test_single_event_ics_for_published_events_only(client, make_event):
+    published = make_event("Foire bio de Die", days=5)
+    pending = make_event("En attente", days=6, status=EventStatus.PENDING)
+    page = client.get(f"/reseau/agenda/{published.id}").get_data(as_text=True)
+    assert f"/reseau/agenda/{published.id}.ics" in page
+    response = client.get(f"/reseau/agenda/{published.id}.ics")
+    assert response.mimetype == "text/calendar"
+    [event] = Calendar.from_ical(response.data).walk("VEVENT")
+    assert str(event["UID"]) == published.uid and str(event["SUMMARY"]) == "Foire bio de Die"
+    assert client.get(f"/reseau/agenda/{pending.id}.ics").status_code == 404
