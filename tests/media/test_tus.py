@@ -319,3 +319,18 @@ def test_session_upload_needs_the_csrf_header(app_factory, make_user):
             url, data=b"a" * 100, headers={**tus_headers(None, **body), "X-CSRFToken": csrf}
         )
         assert done.status_code == 204
+
+
+def test_zero_byte_upload_becomes_an_asset_whose_job_explains_the_problem(server, animator_token):
+    from app.media import pipeline
+
+    created = create(server, animator_token, 0, filename="vide.mp4")
+    assert created.status_code == 201 and created.headers["Upload-Offset"] == "0"
+    db.session.expire_all()
+    job = db.session.scalars(sa.select(ProcessingJob)).one()
+    with pytest.raises(pipeline.MediaRejected):
+        pipeline.run_job(job.id)
+    db.session.expire_all()
+    job = db.session.get(ProcessingJob, job.id)
+    assert job.state == JobState.FAILED and "vide" in job.error
+    assert get_storage().exists(job.asset.original.key)
