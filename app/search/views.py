@@ -4,7 +4,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.search.operations import KINDS, Filters, search, visibilities_for
+from app.search import operations
+from app.search.operations import KINDS, Filters, visibilities_for
 
 bp = Blueprint("search", __name__, url_prefix="/recherche")
 
@@ -31,12 +32,13 @@ def filters_from_args(args) -> Filters:
 
 
 @bp.get("/")
-def index():
+def search():
+    """The search page: a query, facets by type, theme and territory, highlighted excerpts."""
     query = request.args.get("q", "").strip()[:200]
     filters = filters_from_args(request.args)
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    results = search(query, filters, page=page, per_page=PER_PAGE)
+    results = operations.search(query, filters, page=page, per_page=PER_PAGE)
     return render_template("search/index.html", query=query, results=results, filters=filters)
