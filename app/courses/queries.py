@@ -106,24 +106,32 @@ def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> Catalog
     )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
-    courses = list(
-        db.session.scalars(
-            query.options(
+    # Sort and page over narrow rows (ids), then load the page's courses with what cards show.
+    ids = db.session.scalars(
+        query.with_only_columns(Course.id)
+        .order_by(
+            next_starts.c.next_start.is_(None),
+            next_starts.c.next_start,
+            Course.published_dt.desc(),
+            Course.id,
+        )
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    loaded = {
+        course.id: course
+        for course in db.session.scalars(
+            sa.select(Course)
+            .where(Course.id.in_(ids or [0]))
+            .options(
                 selectinload(Course.sessions),
                 selectinload(Course.themes),
                 joinedload(Course.organiser_organisation),
                 joinedload(Course.cover),
             )
-            .order_by(
-                next_starts.c.next_start.is_(None),
-                next_starts.c.next_start,
-                Course.published_dt.desc(),
-                Course.id,
-            )
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
         )
-    )
+    }
+    courses = [loaded[i] for i in ids]
     return CataloguePage(courses=courses, total=total, page=page, pages=pages)
 
 
