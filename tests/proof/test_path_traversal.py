@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter, UnicodeConverter
 
 from app.auth.models import Role
 from app.extensions import db
@@ -69,17 +70,17 @@ def test_no_route_serves_a_file_from_outside_the_storage(app, client, site, tmp_
             continue
         text_args = [
             a for a in rule.arguments
-            if type(rule._converters[a]).__name__ in ("UnicodeConverter", "PathConverter")
+            if isinstance(rule._converters[a], UnicodeConverter | PathConverter)
         ]  # fmt: skip
         if not text_args:
             continue
         for payload in payloads:
             url = rule.rule
             for arg in rule.arguments:
-                converter = type(rule._converters[arg]).__name__
-                value = "1" if converter == "IntegerConverter" else payload
-                if converter == "AnyConverter":
-                    value = rule._converters[arg].regex.strip("()").split("|")[0].strip("?:")
+                converter = rule._converters[arg]
+                value = "1" if isinstance(converter, IntegerConverter) else payload
+                if isinstance(converter, AnyConverter):
+                    value = converter.regex.strip("()").split("|")[0].strip("?:")
                 url = re.sub(rf"<(?:[^:<>]+:)?{arg}(?:\([^)]*\))?>", lambda _m, v=value: v, url)
             response = client.get(url)
             body = response.get_data()
