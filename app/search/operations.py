@@ -172,26 +172,43 @@ def visibilities_for(user) -> tuple[str, ...]:
     return ("public",)
 
 
-def _match(query: str, *, ranked: bool = True):
-    """Return (clause, rank) for a text query, or (None, None) when it has no words.
+#: SQLite: the matches of the current query, ranked once (see _materialize_matches).
+_sqlite_hits = sa.table("search_hits", sa.column("id"), sa.column("rank"), schema="temp")
 
-    The clause is a subquery to join (rowid, rank) when ranked on SQLite, a WHERE condition
-    otherwise; counting and facets use the unranked form, which skips computing ranks.
+
+def _materialize_matches(query: str) -> bool:
+    """SQLite: run the full-text match once into a per-connection temporary table.
+
+    The page, the total and the three facets all need the matching set; FTS5 would otherwise
+    walk the same doclists five times. Returns False when the query has no words.
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
-        expression = fts5_match(query)
-        if expression is None:
-            return None, None
-        fts = sa.table("search_fts", sa.column("rowid"))
-        match = sa.literal_column("search_fts").op("MATCH")(expression)
-        if not ranked:
-            return SearchDocument.id.in_(sa.select(fts.c.rowid).where(match)), None
-        # bm25 weights: a match in the title counts eight times one in the body.
-        rank = sa.func.bm25(sa.literal_column("search_fts"), 8.0, 1.0).label("rank")
-        return sa.select(fts.c.rowid, rank).where(match).subquery("fts_match"), None
+    expression = fts5_match(query)
+    if expression is None:
+        return False
+    db.session.execute(
+        sa.text("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY, rank REAL)")
+    )
+    db.session.execute(sa.text("DELETE FROM temp.search_hits"))
+    # bm25 weights: a match in the title counts eight times one in the body.
+    db.session.execute(
+        sa.text(
+            "INSERT INTO temp.search_hits (id, rank) SELECT rowid, bm25(search_fts, 8.0, 1.0) "
+            "FROM search_fts WHERE search_fts MATCH :m"
+        ),
+        {"m": expression},
+    )
+    return True
+
+
+def _match(query: str):
+    """Return (join target or WHERE clause, rank) for a text query; (None, None) without words.
+
+    On SQLite the matches must have been materialised for this query (search() does it).
+    """
     if not query_terms(query):
         return None, None
+    if db.session.get_bind().dialect.name == "sqlite":
+        return _sqlite_hits, _sqlite_hits.c.rank
     tsv = sa.literal_column("search_documents.tsv")
     tsquery = sa.func.websearch_to_tsquery(
         sa.literal_column("'french'::regconfig"), sa.func.search_unaccent(query)
@@ -216,14 +233,14 @@ def _filtered(base, filters: Filters, skip: str | None = None):
     return stmt
 
 
-def _base(query: str, columns, *, ranked: bool = False):
+def _base(query: str, columns):
     """A SELECT of columns over the documents matching query (all documents when empty)."""
-    match, rank = _match(query, ranked=ranked)
+    match, rank = _match(query)
     stmt = sa.select(*columns).select_from(SearchDocument)
     if match is None:
         return stmt, None
-    if isinstance(match, sa.Subquery):
-        return stmt.join(match, match.c.rowid == SearchDocument.id), match.c.rank
+    if match is _sqlite_hits:
+        return stmt.join(match, match.c.id == SearchDocument.id), rank
     return stmt.where(match), rank
 
 
@@ -238,7 +255,10 @@ def search(
     """Search the index: best matches first (newest first without a query), with facet counts."""
     filters = filters or Filters()
     page = max(1, page)
-    stmt, rank = _base(query, [SearchDocument], ranked=True)
+    shown_query = query
+    if db.session.get_bind().dialect.name == "sqlite" and not _materialize_matches(query):
+        query = ""  # only punctuation or operators: browse, like an empty query
+    stmt, rank = _base(query, [SearchDocument])
     stmt = _filtered(stmt, filters)
     count_stmt, _ = _base(query, [sa.func.count()])
     total = db.session.execute(_filtered(count_stmt, filters)).scalar_one()
@@ -251,7 +271,7 @@ def search(
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     terms = query_terms(query)
     hits = [Hit(doc, _snippet(doc, terms), float(r or 0)) for doc, r in rows]
-    result = SearchPage(query=query, hits=hits, total=total, page=page, per_page=per_page)
+    result = SearchPage(query=shown_query, hits=hits, total=total, page=page, per_page=per_page)
     if facets:
         result.facets = _facets(query, filters)
     return result
