@@ -42,3 +42,23 @@ def test_out_of_range_ids_get_a_4xx_on_every_route(app, client, login_as):
                 failures.append(f"{url}: {status}")
     assert checked > 20
     assert not failures, "\n".join(failures)
+
+
+def test_nul_bytes_in_queries_get_no_server_error(app, client, login_as):
+    """PostgreSQL refuses NUL in text: a search for one must not become a 500."""
+    login_as(Role.ADMIN)
+    failures, checked = [], 0
+    for rule in app.url_map.iter_rules():
+        if rule.arguments or "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        url = f"{rule.rule}?q=ferme%00&theme=%00&territory=%00&kind=%00&page=1"
+        try:
+            status = client.get(url).status_code
+        except Exception as exc:  # noqa: BLE001 - in tests errors propagate: a production 500
+            failures.append(f"{url}: raised {type(exc).__name__}")
+            continue
+        checked += 1
+        if status >= 500:
+            failures.append(f"{url}: {status}")
+    assert checked > 20
+    assert not failures, "\n".join(failures)
