@@ -11,6 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
+from app.search.ddl import include_search_object
 from tests.conftest import make_config
 
 
@@ -20,9 +21,8 @@ def _check_upgrade_matches_models(tmp_path, monkeypatch, url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
-            )
+            opts = {"compare_type": True, "include_object": include_search_object}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
         summary = [(d[0], getattr(d[1], "name", d[1])) if isinstance(d, tuple) else d for d in diff]
         assert diff == [], f"models and migrations differ: {summary}"
         # And back down to nothing, so every migration can be undone.
