@@ -34,8 +34,6 @@ class SearchDocument(db.Model):
     #: The object's primary key in its own table.
     object_id: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(300))
-    #: Plain text searched and quoted in snippets (Markdown already flattened).
-    body: Mapped[str] = mapped_column(sa.Text, default="")
     #: Short plain text shown when the match is only in the title.
     summary: Mapped[str] = mapped_column(sa.String(600), default="")
     #: Finer type inside the kind ("guide", "webinaire", "replay"…), shown as a badge.
@@ -50,6 +48,9 @@ class SearchDocument(db.Model):
     date_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     language: Mapped[str] = mapped_column(sa.String(8), default="fr")
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Plain text searched and quoted in snippets (Markdown already flattened). Last column on
+    #: purpose: SQLite reads the short filter columns without walking a long body's overflow pages.
+    body: Mapped[str] = mapped_column(sa.Text, default="")
 
     themes = relationship("Theme", secondary=search_document_themes, lazy="selectin")
 

@@ -258,7 +258,7 @@ def search(
     shown_query = query
     if db.session.get_bind().dialect.name == "sqlite" and not _materialize_matches(query):
         query = ""  # only punctuation or operators: browse, like an empty query
-    stmt, rank = _base(query, [SearchDocument])
+    stmt, rank = _base(query, [SearchDocument.id])
     stmt = _filtered(stmt, filters)
     count_stmt, _ = _base(query, [sa.func.count()])
     total = db.session.execute(_filtered(count_stmt, filters)).scalar_one()
@@ -268,7 +268,15 @@ def search(
         stmt = stmt.add_columns(sa.literal(0.0).label("rank")).order_by(
             SearchDocument.date_dt.desc().nulls_last(), SearchDocument.id.desc()
         )
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    # Rank ids only, then load the page's rows: sorting whole rows would read every body.
+    ranked = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    loaded = {
+        doc.id: doc
+        for doc in db.session.execute(
+            sa.select(SearchDocument).where(SearchDocument.id.in_([i for i, _ in ranked]))
+        ).scalars()
+    }
+    rows = [(loaded[i], r) for i, r in ranked]
     terms = query_terms(query)
     hits = [Hit(doc, _snippet(doc, terms), float(r or 0)) for doc, r in rows]
     result = SearchPage(query=shown_query, hits=hits, total=total, page=page, per_page=per_page)
