@@ -33,7 +33,12 @@ def session_provider_for(start_dt):
 def _search(query):
     from app.search.operations import search
 
-    return [hit.document.url for hit in search(query).hits]
+    try:
+        return [hit.document.url for hit in search(query).hits]
+    finally:
+        # The search may open a transaction (SQLite snapshot): end it so later reads see the
+        # rows the requests write.
+        db.session.rollback()
 
 
 def parse(ics_bytes):

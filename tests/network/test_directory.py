@@ -13,7 +13,12 @@ from tests.conftest import login
 
 def _search_urls(query, members=False):
     filters = search_ops.Filters(visibility=("public", "members") if members else ("public",))
-    return [hit.document.url for hit in search_ops.search(query, filters).hits]
+    try:
+        return [hit.document.url for hit in search_ops.search(query, filters).hits]
+    finally:
+        # The search may open a transaction (SQLite snapshot): end it so later reads see the
+        # rows the requests write.
+        db.session.rollback()
 
 
 def test_directory_lists_and_filters_by_kind_theme_and_departement(
