@@ -53,7 +53,8 @@ def main(argv: list[str]) -> int:
         POT.parent.mkdir(exist_ok=True)
         pybabel("extract", "-F", str(jinja_mapping()), "-k", "_l", "-k", "lazy_gettext",
                 "--no-location", "-o", str(POT), ".")
-        pybabel("update", "-i", str(POT), "-d", "app/translations", "--no-fuzzy-matching")
+        pybabel("update", "-i", str(POT), "-d", "app/translations", "--no-fuzzy-matching",
+                "--width", "100")  # the width `fill` writes with: no re-wrapping churn
     elif command == "fill":
         pairs = json.loads(Path(argv[1]).read_text())
         with PO.open("rb") as fh:
