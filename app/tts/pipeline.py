@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -79,6 +80,8 @@ SHOW_FIELDS = {
     "apple_subcategory": "How To",
     "synthetic_voice": True,
 }
+#: A CTOC frame's entry count is a single byte.
+ID3_MAX_CHAPTERS = 255
 _FINISHED = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
 
 
@@ -327,7 +330,7 @@ def _build(source: GuideText, tracker: _Tracker, workdir: Path) -> Built:
         series=SHOW_FIELDS["title"],
         date=datetime.date.today(),
         comment=SYNTHETIC_VOICE_NOTICE,
-        chapters=chapters,
+        chapters=id3_chapters(chapters, duration_s),
     )
     # The MP3 runs a few milliseconds past the WAV (encoder padding): the last cue covers it.
     cues = list(edition.cues)
@@ -362,6 +365,16 @@ def _build(source: GuideText, tracker: _Tracker, workdir: Path) -> Built:
         },
         commands=list(result.commands),
     )
+
+
+def id3_chapters(chapters: list[Chapter], duration_s: float) -> list[Chapter]:
+    """Return at most 255 chapters for ID3, spread over the episode; JSON chapters keep all."""
+    # A CTOC frame counts its entries in one byte: a very long guide (hundreds of headings)
+    # keeps every n-th chapter in the MP3, so players can still jump through the whole episode.
+    if len(chapters) <= ID3_MAX_CHAPTERS:
+        return chapters
+    step = math.ceil(len(chapters) / ID3_MAX_CHAPTERS)
+    return with_end_times(chapters[::step], duration_s)
 
 
 # --------------------------------------------------------------------------- publication

@@ -371,3 +371,19 @@ def test_a_running_job_stops_at_its_next_progress_report_once_replaced(make_guid
     db.session.commit()
     with pytest.raises(pipeline.JobCancelled):
         tracker.on_progress(0.6)
+
+
+def test_a_guide_with_hundreds_of_headings_keeps_255_id3_chapters(tmp_path):
+    from app.media.chapters import Chapter
+    from app.media.tagging import write_tags
+
+    chapters = [Chapter(start=i * 2.0, title=f"Étape {i}") for i in range(600)]
+    kept = pipeline.id3_chapters(chapters, 1200.0)
+    assert len(kept) <= 255 and kept[0].start == 0 and kept[-1].end == 1200.0
+    assert kept[-1].start >= 1190.0  # the end of the episode stays reachable
+    mp3 = tmp_path / "long.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono",
+                    "-t", "1", "-c:a", "libmp3lame", str(mp3)], check=True)
+    write_tags(mp3, title="Long", duration=1200.0, chapters=kept)
+    assert [c.title for c in read_chapters(ID3(mp3))] == [c.title for c in kept]
+    assert pipeline.id3_chapters(chapters[:10], 20.0) == chapters[:10]
