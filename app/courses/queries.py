@@ -44,31 +44,24 @@ class CataloguePage:
     pages: int
 
 
-def _next_starts(now: datetime):
-    """Each course's next session start, aggregated once (not one subquery per course)."""
+def _next_start(now: datetime):
+    """A course's next session start: one index probe on (course_id, start_dt) per course."""
     return (
-        sa.select(
-            CourseSession.course_id.label("course_id"),
-            sa.func.min(CourseSession.start_dt).label("next_start"),
-        )
+        sa.select(sa.func.min(CourseSession.start_dt))
         .where(
+            CourseSession.course_id == Course.id,
             CourseSession.start_dt > now,
             CourseSession.status != SessionStatus.CANCELLED,
         )
-        .group_by(CourseSession.course_id)
-        .subquery("next_starts")
+        .correlate(Course)
+        .scalar_subquery()
     )
 
 
 def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> CataloguePage:
     """Return one page of published courses: upcoming first (soonest first), then newest."""
     now = now or utcnow()
-    next_starts = _next_starts(now)
-    query = (
-        sa.select(Course)
-        .outerjoin(next_starts, next_starts.c.course_id == Course.id)
-        .where(Course.status == CourseStatus.PUBLISHED)
-    )
+    query = sa.select(Course.id).where(Course.status == CourseStatus.PUBLISHED)
     if filters.q:
         words = filters.q.strip().split()[:8]
         for word in words:
@@ -89,7 +82,7 @@ def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> Catalog
             .where(Theme.slug == filters.theme)
         )
     if filters.upcoming:
-        query = query.where(next_starts.c.next_start.is_not(None))
+        query = query.where(_next_start(now).is_not(None))
     if filters.replays:
         query = query.where(
             sa.exists().where(
@@ -101,20 +94,14 @@ def catalogue(filters: CatalogueFilters, now: datetime | None = None) -> Catalog
         query = query.where(Course.is_external.is_(True))
     elif filters.external == "no":
         query = query.where(Course.is_external.is_(False))
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.with_only_columns(Course.id).subquery())
-    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, filters.page), pages)
     # Sort and page over narrow rows (ids), then load the page's courses with what cards show.
+    next_start = _next_start(now).label("next_start")
     ids = db.session.scalars(
-        query.with_only_columns(Course.id)
-        .order_by(
-            next_starts.c.next_start.is_(None),
-            next_starts.c.next_start,
-            Course.published_dt.desc(),
-            Course.id,
-        )
+        query.add_columns(next_start)
+        .order_by(next_start.asc().nulls_last(), Course.published_dt.desc(), Course.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
