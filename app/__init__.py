@@ -31,7 +31,7 @@ class ConfigError(RuntimeError):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: defaults → FLASK_* environment → test overrides, then extensions and features."""
+    """Build the app: defaults, then FLASK_* environment, then test overrides; then features."""
     app = Flask(
         __name__,
         instance_path=os.environ.get("FLASK_INSTANCE_PATH") or str(ROOT / "instance"),
@@ -46,6 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _refuse_unsafe(app)
 
     from app import extensions
+    from app.core.routing import IdConverter
+
+    # Before any blueprint: every <int:…> in a URL is a database id that fits an INTEGER column.
+    app.url_map.converters["int"] = IdConverter
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
@@ -79,7 +83,7 @@ def _refuse_unsafe(app: Flask) -> None:
     if not app.config["SECRET_KEY"] or app.config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError(
             "Refusing to start with the development secret key. Set FLASK_SECRET_KEY to a long "
-            'random value, e.g. FLASK_SECRET_KEY="$(python3 -c \'import secrets; '
+            "random value, e.g. FLASK_SECRET_KEY=\"$(python3 -c 'import secrets; "
             "print(secrets.token_hex(32))')\"."
         )
 

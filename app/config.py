@@ -6,7 +6,7 @@ Paths left as ``None`` are derived from the instance folder in ``app.create_app`
 """
 
 #: The key shipped for development; the app refuses to start with it outside debug/testing.
-DEV_SECRET_KEY = "dev-not-secret-change-me"
+DEV_SECRET_KEY = "dev-not-secret-change-me"  # noqa: S105 - refused outside debug/testing
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET_KEY,

@@ -14,8 +14,14 @@ def report(figure: str, value: float, unit: str, baseline: float | None = None, 
     if note:
         human += f" — {note}"
     print(human, flush=True)
-    row = {"figure": figure, "value": value, "unit": unit, "baseline": baseline, "ratio": ratio,
-           "note": note}
+    row = {
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "note": note,
+    }
     print("BENCH " + json.dumps(row, ensure_ascii=False), flush=True)
 
 

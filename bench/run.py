@@ -39,12 +39,16 @@ def main(names: list[str]) -> int:
         print(f"   {time.monotonic() - start:.0f} s", flush=True)
     width = max([len(r["figure"]) for r in rows] + [10])
     print()
-    print(f"{'bench':<10} {'figure':<{width}} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}")
+    print(
+        f"{'bench':<10} {'figure':<{width}} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}"
+    )
     for r in rows:
         baseline = f"{r['baseline']:.4g}" if r["baseline"] is not None else "—"
         ratio = f"{r['ratio']:.3f}" if r["ratio"] is not None else "—"
-        print(f"{r['bench']:<10} {r['figure']:<{width}} {r['value']:>12.4g} {r['unit']:<8} "
-              f"{baseline:>12} {ratio:>8}")
+        print(
+            f"{r['bench']:<10} {r['figure']:<{width}} {r['value']:>12.4g} {r['unit']:<8} "
+            f"{baseline:>12} {ratio:>8}"
+        )
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
     return 1 if failed else 0

@@ -1,11 +1,11 @@
 """Keep the English catalogue in step with the French source strings.
 
-    python scripts/translations.py extract   # update app/translations/en/.../messages.po
-    python scripts/translations.py fill FILE # merge {"french": "english"} pairs from a JSON file;
-                                             # plural entries: {"singular msgid": ["one", "many"]}
-    python scripts/translations.py compile   # build the .mo files (the set-up scripts do this)
-    python scripts/translations.py missing   # list untranslated strings (exit 1 if any);
-                                             # plural entries are listed as [singular, plural]
+python scripts/translations.py extract   # update app/translations/en/.../messages.po
+python scripts/translations.py fill FILE # merge {"french": "english"} pairs from a JSON file;
+                                         # plural entries: {"singular msgid": ["one", "many"]}
+python scripts/translations.py compile   # build the .mo files (the set-up scripts do this)
+python scripts/translations.py missing   # list untranslated strings (exit 1 if any);
+                                         # plural entries are listed as [singular, plural]
 """
 
 import json
@@ -51,10 +51,29 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "compile"
     if command == "extract":
         POT.parent.mkdir(exist_ok=True)
-        pybabel("extract", "-F", str(jinja_mapping()), "-k", "_l", "-k", "lazy_gettext",
-                "--no-location", "-o", str(POT), ".")
-        pybabel("update", "-i", str(POT), "-d", "app/translations", "--no-fuzzy-matching",
-                "--width", "100")  # the width `fill` writes with: no re-wrapping churn
+        pybabel(
+            "extract",
+            "-F",
+            str(jinja_mapping()),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(POT),
+            ".",
+        )
+        pybabel(
+            "update",
+            "-i",
+            str(POT),
+            "-d",
+            "app/translations",
+            "--no-fuzzy-matching",
+            "--width",
+            "100",
+        )  # the width `fill` writes with: no re-wrapping churn
     elif command == "fill":
         pairs = json.loads(Path(argv[1]).read_text())
         with PO.open("rb") as fh:
@@ -80,8 +99,11 @@ def main(argv: list[str]) -> int:
             write_po(fh, catalog, width=100, omit_header=False)
     elif command == "missing":
         with PO.open("rb") as fh:
-            missing = [list(m.id) if m.pluralizable else m.id
-                       for m in read_po(fh) if m.id and not _translated(m)]
+            missing = [
+                list(m.id) if m.pluralizable else m.id
+                for m in read_po(fh)
+                if m.id and not _translated(m)
+            ]
         print(json.dumps(missing, ensure_ascii=False, indent=1))
         return 1 if missing else 0
     elif command == "compile":

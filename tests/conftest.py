@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -129,9 +128,7 @@ def make_user(app):
 
 def login(client, user, password: str = PASSWORD):
     """Sign in through the real login form; returns the response."""
-    response = client.post(
-        "/compte/connexion", data={"email": user.email, "password": password}
-    )
+    response = client.post("/compte/connexion", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
@@ -229,9 +226,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 

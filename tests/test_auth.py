@@ -148,8 +148,16 @@ def test_api_token_from_cli_authenticates_and_can_be_revoked(app, runner, make_u
 
 def test_cli_creates_accounts_with_roles(runner):
     result = runner.invoke(
-        args=["users", "create", "--email", "Mod@Example.org", "--role", "moderator",
-              "--password", PASSWORD],
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Mod@Example.org",
+            "--role",
+            "moderator",
+            "--password",
+            PASSWORD,
+        ],
     )
     assert result.exit_code == 0, result.output
     user = operations.get_user_by_email("mod@example.org")
@@ -201,7 +209,8 @@ def test_api_token_requests_skip_csrf_but_session_requests_do_not(app_factory, m
         db.session.commit()
         client = app.test_client()
         # No CSRF token, but a bearer token: not a cross-site forgery.
-        response = client.post("/langue", data={"lang": "en"},
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.post(
+            "/langue", data={"lang": "en"}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 302
         assert client.post("/langue", data={"lang": "en"}).status_code == 400

@@ -1,7 +1,6 @@
 import pytest
 
 from app import create_app
-
 from app.auth.models import Role
 from tests.conftest import IsolatedClient, make_config
 

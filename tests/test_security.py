@@ -38,9 +38,9 @@ def _guarded_rules(app):
 def _public_get_rules(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if "GET" in rule.methods and getattr(view, "required_roles", None) is None:
-            if rule.endpoint != "static":
-                yield rule
+        public = getattr(view, "required_roles", None) is None
+        if "GET" in rule.methods and public and rule.endpoint != "static":
+            yield rule
 
 
 def test_every_guarded_route_refuses_anonymous_visitors(app, client):
@@ -96,8 +96,10 @@ def test_every_state_changing_route_requires_a_csrf_token(app_factory, make_user
         from tests.conftest import csrf_token_from
 
         token = csrf_token_from(client.get("/compte/connexion").get_data(as_text=True))
-        client.post("/compte/connexion",
-                    data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+        client.post(
+            "/compte/connexion",
+            data={"email": admin.email, "password": PASSWORD, "csrf_token": token},
+        )
         checked = 0
         for rule in app.url_map.iter_rules():
             view = app.view_functions[rule.endpoint]

@@ -63,7 +63,10 @@ def roundtrip_with_bounded_memory(storage, key: str, size: int) -> tuple[int, st
 
 
 def test_keys_are_fresh_and_safe():
-    first, second = new_key("media/originals", "Réunion 1.mp4"), new_key("media/originals", "Réunion 1.mp4")
+    first, second = (
+        new_key("media/originals", "Réunion 1.mp4"),
+        new_key("media/originals", "Réunion 1.mp4"),
+    )
     assert first != second
     assert first.endswith("/Reunion-1.mp4")
     assert safe_filename("../../etc/passwd") == "passwd"
@@ -128,8 +131,11 @@ def test_local_serving_supports_range_head_and_etag(app, client):
     from app.extensions import db
 
     db.session.commit()
-    app.add_url_rule("/t/<int:file_id>", "serve_test", lambda file_id: serve_stored_file(
-        db.session.get(type(row), file_id)))
+    app.add_url_rule(
+        "/t/<int:file_id>",
+        "serve_test",
+        lambda file_id: serve_stored_file(db.session.get(type(row), file_id)),
+    )
     url = f"/t/{row.id}"
 
     def fetch(method="GET", **headers):

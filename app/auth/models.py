@@ -11,7 +11,6 @@ from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 
 
-
 class Role(enum.StrEnum):
     LEARNER = "learner"
     CONTRIBUTOR = "contributor"

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from app.core import templating, views
 
     app.register_blueprint(views.bp)
+    app.before_request(views.refuse_nul_bytes)
     app.register_error_handler(HTTPException, views.handle_http_error)
     app.register_error_handler(OperationalError, views.handle_database_down)
     if not app.testing:  # tests see real tracebacks

@@ -2,13 +2,14 @@
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
     request,
     session,
-    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.auth.views import _safe_next
 from app.core.health import run_checks
-from app.extensions import db
+from app.extensions import db, login_manager
 
 bp = Blueprint("core", __name__)
 
@@ -44,10 +45,16 @@ def healthz():
     return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
 
 
+def refuse_nul_bytes():
+    """Answer 400 to NUL bytes in the path or query (PostgreSQL refuses them in text values)."""
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
+    ):
+        abort(400)
+
+
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def handle_http_error(exc: HTTPException):
@@ -59,6 +66,8 @@ def handle_http_error(exc: HTTPException):
 
 def handle_database_down(exc: OperationalError):
     """Show a calm 503 page when the database cannot be reached."""
+    # Rendering must not touch the database again (the user loader, the locale selector).
+    g._login_user = login_manager.anonymous_user()
     db.session.rollback()
     current_app.logger.error("database unavailable: %s", type(exc.orig).__name__)
     message = _("Le service est momentanément indisponible. Réessayez dans quelques minutes.")
@@ -75,4 +84,6 @@ def handle_unexpected(exc: Exception):
     db.session.rollback()
     if _wants_json():
         return jsonify(code=500, status="Internal Server Error", message=_("Erreur interne.")), 500
-    return render_template("errors/unavailable.html", message=_("Une erreur interne est survenue.")), 500
+    return render_template(
+        "errors/unavailable.html", message=_("Une erreur interne est survenue.")
+    ), 500
