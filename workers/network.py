@@ -23,6 +23,7 @@ def import_feed(feed_id: int) -> dict | None:
         feed,
         max_bytes=current_app.config["NETWORK_FEED_MAX_BYTES"],
         timeout=current_app.config["NETWORK_FEED_TIMEOUT"],
+        allow_private=current_app.config["NETWORK_FEED_ALLOW_PRIVATE"],
     )
     db.session.commit()
     log.info("feed %s imported: %s", feed_id, counts)

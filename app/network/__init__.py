@@ -16,6 +16,11 @@ DEFAULTS = {
     "NETWORK_FEED_MAX_BYTES": 2 * 1024 * 1024,
     "NETWORK_FEED_TIMEOUT": 20,
     "NETWORK_FEED_INTERVAL_MINUTES": 60,
+    # Read partners' feeds served on loopback or private networks (tests, intranet partners).
+    # Off by default: a feed URL is what a moderator typed, and internal services must not be
+    # reachable through it. Link-local (cloud metadata), multicast and reserved addresses are
+    # refused even when on.
+    "NETWORK_FEED_ALLOW_PRIVATE": False,
     # A new member's first N posts wait for a moderator.
     "NETWORK_APPROVE_POST_COUNT": 1,
     # Posting limit per account (threads, replies, reports).

@@ -208,15 +208,19 @@ def pending_events() -> list[Event]:
 # --------------------------------------------------------------------------- partner feeds
 
 
-def import_feed(feed, *, max_bytes: int, timeout: float = 20) -> dict:
-    """Fetch a partner feed and apply it: new UIDs added, newer versions applied (flushes).
+def import_feed(
+    feed, *, max_bytes: int, timeout: float = 20, allow_private: bool = False
+) -> dict:
+    """Fetch a partner feed and apply it: new UIDs added, newer versions applied, future events
+    the partner removed cancelled (flushes).
 
-    Returns counts {"created", "updated", "unchanged", "rejected"}; the feed row keeps the
-    validators for the next conditional GET and the list of rejected events for moderators.
+    Returns counts {"created", "updated", "unchanged", "cancelled", "rejected"}; the feed row
+    keeps the validators for the next conditional GET and the list of rejected events for
+    moderators. Feeds on internal addresses are refused unless allow_private (tests, intranets).
     """
     from app.network import ics
 
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0, "rejected": 0}
     feed.last_fetched_dt = utcnow()
     try:
         fetched = ics.fetch_feed(
@@ -225,6 +229,7 @@ def import_feed(feed, *, max_bytes: int, timeout: float = 20) -> dict:
             last_modified=feed.last_modified,
             max_bytes=max_bytes,
             timeout=timeout,
+            allow_private=allow_private,
         )
     except ics.FeedFetchError as exc:
         feed.last_status = f"Échec : {exc}"[:300]
@@ -260,6 +265,8 @@ def import_feed(feed, *, max_bytes: int, timeout: float = 20) -> dict:
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
+    if parsed.complete:
+        counts["cancelled"] = _withdraw_removed(existing.values(), parsed.uids)
     counts["rejected"] = len(parsed.problems)
     feed.etag = fetched.etag
     feed.last_modified = fetched.last_modified
@@ -268,10 +275,35 @@ def import_feed(feed, *, max_bytes: int, timeout: float = 20) -> dict:
         index_event(event)
     feed.last_status = (
         f"{counts['created']} nouveaux, {counts['updated']} mis à jour, "
-        f"{counts['unchanged']} inchangés, {counts['rejected']} rejetés"
+        f"{counts['unchanged']} inchangés, {counts['cancelled']} annulés, "
+        f"{counts['rejected']} rejetés"
     )
     db.session.flush()
     return counts
+
+
+def _withdraw_removed(events, present_uids: set[str]) -> int:
+    """Cancel the future imported events whose UID the partner's file no longer lists.
+
+    Published ones become cancelled with a bumped SEQUENCE (subscribed calendars drop them);
+    ones still waiting for moderation were never shown and are simply refused; past events and
+    events already cancelled or refused are left alone. Returns how many were withdrawn.
+    """
+    now = utcnow()
+    withdrawn = 0
+    for event in events:
+        if event.uid in present_uids or event.start_dt <= now:
+            continue
+        if event.status == EventStatus.PUBLISHED:
+            event.status = EventStatus.CANCELLED
+        elif event.status == EventStatus.PENDING:
+            event.status = EventStatus.REJECTED
+        else:
+            continue
+        event.sequence += 1
+        event.updated_dt = now
+        withdrawn += 1
+    return withdrawn
 
 
 def _is_newer(item, event) -> bool:

@@ -42,6 +42,7 @@ def import_feed_command(feed_id):
         feed,
         max_bytes=current_app.config["NETWORK_FEED_MAX_BYTES"],
         timeout=current_app.config["NETWORK_FEED_TIMEOUT"],
+        allow_private=current_app.config["NETWORK_FEED_ALLOW_PRIVATE"],
     )
     db.session.commit()
     click.echo(f"{feed.name}: {feed.last_status}")

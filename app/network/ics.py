@@ -6,10 +6,13 @@ its own; valid events come out, the rest become report lines, and nothing raises
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
+import ipaddress
+import socket
+import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import SplitResult, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -23,12 +26,151 @@ class FeedFetchError(Exception):
     """The feed could not be fetched (network, HTTP error, too large); the message says why."""
 
 
+class FeedAddressError(FeedFetchError):
+    """The feed (or a redirect) points where we never connect: internal address, other scheme."""
+
+
 @dataclass(frozen=True)
 class FetchResult:
     status: int  # 200, or 304 when unchanged
     body: bytes = b""
     etag: str | None = None
     last_modified: str | None = None
+
+
+USER_AGENT = "CircuitsCourts-Agenda/1.0 (+https://circuits-courts.openfoodfrance.fr)"
+#: Redirects followed at most (each hop is checked like the first URL).
+MAX_REDIRECTS = 3
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+#: NAT64 prefix: its addresses reach the IPv4 address in their last 32 bits.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: Kinds of address refused whatever the settings, and those NETWORK_FEED_ALLOW_PRIVATE allows.
+ALWAYS_REFUSED = {
+    "unspecified": "adresse non spécifiée",
+    "multicast": "adresse de multidiffusion (multicast)",
+    "link-local": "adresse lien-local (link-local)",
+    "reserved": "adresse réservée",
+}
+PRIVATE_KINDS = {
+    "loopback": "adresse de bouclage (loopback)",
+    "private": "adresse de réseau privé",
+    "non-global": "adresse non publique",
+}
+
+
+def address_kind(address: str) -> str | None:
+    """Return why an IP address is not a public one ("loopback", "private"…), or None.
+
+    Addresses embedding an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64) are judged on it.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return address_kind(str(embedded))
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_multicast:
+        return "multicast"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_reserved:
+        return "reserved"
+    if ip.is_private:
+        return "private"
+    if not ip.is_global:
+        return "non-global"
+    return None
+
+
+def check_address(address: str, *, allow_private: bool = False) -> None:
+    """Raise FeedAddressError if a feed may not be fetched from this IP address."""
+    kind = address_kind(address)
+    if kind is None or (allow_private and kind in PRIVATE_KINDS):
+        return
+    label = ALWAYS_REFUSED.get(kind) or PRIVATE_KINDS[kind]
+    raise FeedAddressError(f"adresse interne refusée : {address} ({label})")
+
+
+def resolve_feed_url(url: str, *, allow_private: bool = False) -> tuple[SplitResult, list]:
+    """Check a feed URL and resolve its host; return the URL parts and the checked addresses.
+
+    Every address the name resolves to must be acceptable (a name answering one public and one
+    internal address is refused): the caller connects only to these checked addresses.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise FeedAddressError(f"adresse invalide : {url!r}") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FeedAddressError(
+            f"seules les adresses http(s) sont lues, pas {parts.scheme or '(sans schéma)'}://"
+        )
+    host = parts.hostname
+    if not host:
+        raise FeedAddressError(f"adresse sans nom d'hôte : {url!r}")
+    if port is None:
+        port = 443 if parts.scheme.lower() == "https" else 80
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise FeedFetchError(f"nom d'hôte introuvable : {host} ({exc})") from exc
+    if not infos:
+        raise FeedFetchError(f"nom d'hôte introuvable : {host}")
+    for info in infos:
+        check_address(info[4][0], allow_private=allow_private)
+    return parts, infos
+
+
+def _connect(infos: list, timeout: float, allow_private: bool) -> socket.socket:
+    """Open a TCP connection to one of the checked addresses; re-check the peer's address."""
+    last_error: OSError | None = None
+    for family, type_, proto, _name, sockaddr in infos:
+        sock = socket.socket(family, type_, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+            check_address(sock.getpeername()[0], allow_private=allow_private)
+            return sock
+        except FeedAddressError:
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+    raise last_error or OSError("no address to connect to")
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection to an address checked beforehand (DNS is not asked again)."""
+
+    def __init__(self, host, port, *, infos, allow_private, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._infos, self._allow_private = infos, allow_private
+
+    def connect(self):
+        self.sock = _connect(self._infos, self.timeout, self._allow_private)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to a checked address, verifying the certificate for the host name."""
+
+    def __init__(self, host, port, *, infos, allow_private, timeout, context):
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._infos, self._allow_private, self._ssl_context = infos, allow_private, context
+
+    def connect(self):
+        sock = _connect(self._infos, self.timeout, self._allow_private)
+        try:
+            self.sock = self._ssl_context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
 
 
 def fetch_feed(
@@ -38,41 +180,68 @@ def fetch_feed(
     last_modified: str | None = None,
     max_bytes: int = 2 * 1024 * 1024,
     timeout: float = 20,
+    allow_private: bool = False,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> FetchResult:
-    """GET a feed with If-None-Match / If-Modified-Since; refuse bodies over max_bytes."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise FeedFetchError(f"only http(s) feeds are fetched, not {url!r}")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url,
-        headers={
-            "User-Agent": "CircuitsCourts-Agenda/1.0 (+https://circuits-courts.openfoodfrance.fr)",
-            "Accept": "text/calendar, */*;q=0.5",
-        },
-    )
+    """GET a feed with If-None-Match / If-Modified-Since; refuse bodies over max_bytes.
+
+    Only http(s) URLs whose host resolves to public addresses are read (loopback and private
+    networks too when allow_private); the connection goes to the checked address, and redirects
+    (at most MAX_REDIRECTS) are followed by hand with the same checks.
+    """
+    headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
     if etag:
-        request.add_header("If-None-Match", etag)
+        headers["If-None-Match"] = etag
     if last_modified:
-        request.add_header("If-Modified-Since", last_modified)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            declared = response.headers.get("Content-Length")
+        headers["If-Modified-Since"] = last_modified
+    for _hop in range(MAX_REDIRECTS + 1):
+        parts, infos = resolve_feed_url(url, allow_private=allow_private)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        if parts.scheme.lower() == "https":
+            connection = _PinnedHTTPSConnection(
+                parts.hostname, port, infos=infos, allow_private=allow_private,
+                timeout=timeout, context=ssl_context or ssl.create_default_context(),
+            )
+        else:
+            connection = _PinnedHTTPConnection(
+                parts.hostname, port, infos=infos, allow_private=allow_private,
+                timeout=timeout,
+            )
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            if response.status in REDIRECT_CODES:
+                location = response.getheader("Location")
+                if not location:
+                    raise FeedFetchError(f"HTTP {response.status} sans en-tête Location")
+                url = urljoin(url, location.strip())
+                continue
+            if response.status == 304:
+                return FetchResult(status=304, etag=etag, last_modified=last_modified)
+            if response.status != 200:
+                raise FeedFetchError(f"HTTP {response.status} {response.reason}")
+            declared = response.getheader("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FeedFetchError(f"feed too large: {declared} bytes (limit {max_bytes})")
             body = response.read(max_bytes + 1)
             if len(body) > max_bytes:
                 raise FeedFetchError(f"feed too large: more than {max_bytes} bytes")
             return FetchResult(
-                status=response.status,
+                status=200,
                 body=body,
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
+                etag=response.getheader("ETag"),
+                last_modified=response.getheader("Last-Modified"),
             )
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return FetchResult(status=304, etag=etag, last_modified=last_modified)
-        raise FeedFetchError(f"HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise FeedFetchError(f"unreachable: {getattr(exc, 'reason', exc)}") from exc
+        except FeedFetchError:
+            raise
+        except (http.client.HTTPException, ssl.SSLError, TimeoutError, OSError) as exc:
+            raise FeedFetchError(f"unreachable: {exc}") from exc
+        finally:
+            connection.close()
+    raise FeedFetchError(f"trop de redirections (plus de {MAX_REDIRECTS})")
 
 
 @dataclass(frozen=True)
@@ -96,6 +265,11 @@ class ParseResult:
     events: list[ParsedEvent] = field(default_factory=list)
     #: What was rejected: [{"uid": str | None, "reason": str}].
     problems: list[dict] = field(default_factory=list)
+    #: False when the file could not be read whole (unreadable, not a calendar, truncated): the
+    #: events missing from it may still be in the partner's calendar.
+    complete: bool = True
+    #: Every UID the file lists, valid events or not (what the partner still publishes).
+    uids: set[str] = field(default_factory=set)
 
 
 def parse_feed(data: bytes, *, max_events: int = 2000) -> ParseResult:
@@ -105,13 +279,21 @@ def parse_feed(data: bytes, *, max_events: int = 2000) -> ParseResult:
         calendar = Calendar.from_ical(data)
     except Exception as exc:  # noqa: BLE001 - any parser failure means "not a calendar"
         result.problems.append({"uid": None, "reason": f"fichier illisible : {exc}"[:300]})
+        result.complete = False
+        return result
+    if getattr(calendar, "name", "") != "VCALENDAR":
+        result.problems.append({"uid": None, "reason": "fichier illisible : pas de VCALENDAR"})
+        result.complete = False
         return result
     seen: set[str] = set()
     for component in calendar.walk("VEVENT"):
         uid = str(component.get("UID") or "").strip()[:300]
         if len(result.events) >= max_events:
             result.problems.append({"uid": uid or None, "reason": "trop d'évènements"})
+            result.complete = False
             break
+        if uid:
+            result.uids.add(uid)
         if not uid:
             result.problems.append({"uid": None, "reason": "évènement sans UID"})
             continue

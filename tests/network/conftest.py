@@ -83,10 +83,15 @@ def make_event(app):
 
 
 @pytest.fixture
-def feed_server():
-    """A real HTTP server on 127.0.0.1 serving one partner .ics (see feed_helpers)."""
+def feed_server(app):
+    """A real HTTP server on 127.0.0.1 serving one partner .ics (see feed_helpers).
+
+    Feeds on loopback are refused by default (NETWORK_FEED_ALLOW_PRIVATE): the tests that read
+    this server turn the setting on, explicitly, here.
+    """
     from tests.network.feed_helpers import FeedServer
 
+    app.config["NETWORK_FEED_ALLOW_PRIVATE"] = True
     server = FeedServer()
     server.thread.start()
     yield server

@@ -35,11 +35,19 @@ class FeedServer:
         self.body = b""
         self.etag = '"v1"'
         self.requests = []  # (path, If-None-Match) per request
+        self.redirects = {}  # path -> (status, Location) answered instead of the body
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append((self.path, self.headers.get("If-None-Match")))
+                if self.path in server.redirects:
+                    status, location = server.redirects[self.path]
+                    self.send_response(status)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.headers.get("If-None-Match") == server.etag:
                     self.send_response(304)
                     self.end_headers()
@@ -58,8 +66,12 @@ class FeedServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
+    def port(self):
+        return self.httpd.server_address[1]
+
+    @property
     def url(self):
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/agenda.ics"
+        return f"http://127.0.0.1:{self.port}/agenda.ics"
 
     def serve(self, body: str, etag: str):
         self.body, self.etag = body.encode(), etag

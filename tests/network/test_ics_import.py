@@ -30,7 +30,8 @@ def test_importing_twice_creates_each_event_once_and_applies_updates(feed_server
     feed_server.serve(CAL.format(events=vevent("a@amap", "Fête des paniers")
                                  + vevent("b@amap", "Atelier compta")), etag='"v1"')
     assert import_feed(feed.id)["created"] == 2
-    assert import_feed(feed.id) == {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert import_feed(feed.id) == {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0,
+                                   "rejected": 0}
     # The second read was conditional and answered 304.
     assert feed_server.requests[-1] == ("/agenda.ics", '"v1"')
     assert [e.title for e in events()] == ["Fête des paniers", "Atelier compta"]
@@ -44,7 +45,7 @@ def test_importing_twice_creates_each_event_once_and_applies_updates(feed_server
         etag='"v2"',
     )
     counts = import_feed(feed.id)
-    assert counts == {"created": 0, "updated": 1, "unchanged": 1, "rejected": 0}
+    assert counts == {"created": 0, "updated": 1, "unchanged": 1, "cancelled": 0, "rejected": 0}
     moved, same = events()
     assert moved.title == "Fête des paniers (reportée)"
     assert moved.start_dt.isoformat() == "2027-03-22T13:00:00+00:00"  # 14:00 Paris
@@ -104,6 +105,7 @@ def test_garbage_and_oversized_feeds_are_reported_without_crashing(app, feed_ser
 
 
 def test_unreachable_feed_is_reported(app):
+    app.config["NETWORK_FEED_ALLOW_PRIVATE"] = True  # reach the closed loopback port
     row = ExternalFeed(name="Hors ligne", url="http://127.0.0.1:9/agenda.ics")
     db.session.add(row)
     db.session.commit()
