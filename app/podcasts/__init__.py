@@ -14,7 +14,6 @@ def init_app(app: Flask) -> None:
     app.extensions["podcasts"] = {
         "clock": views.utc_now_default,
         "feed_cache": syndication.FeedCache(stamp_ttl_s=float(settings["stamp_ttl_s"])),
-        "episode_inputs": syndication.EpisodeInputCache(),
     }
     app.register_blueprint(views.bp)
     app.register_blueprint(feed_views.bp)

@@ -118,6 +118,9 @@ class Episode(db.Model):
     title: Mapped[str] = mapped_column(sa.String(255))
     #: Markdown; rendered through nh3 (pages and feed).
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The description rendered to sanitised HTML when it is saved, so feeds need no Markdown
+    #: pass per item. None on rows saved before this column existed: rendered when read.
+    description_html: Mapped[str | None] = mapped_column(sa.Text)
     #: Publication date; None = draft. Items dated in the future stay out of feeds until due.
     pub_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     season: Mapped[int | None] = mapped_column()

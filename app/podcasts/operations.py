@@ -25,6 +25,7 @@ from flask import url_for
 from app.auth.models import Role, User
 from app.auth.tokens import hash_token, new_token
 from app.core.db import utcnow
+from app.core.text import render_markdown
 from app.extensions import db
 from app.media.models import MediaAsset
 from app.media.operations import store_file
@@ -337,6 +338,7 @@ def publish_episode(
         raise PodcastError("Un épisode a besoin d'un titre.")
     episode.title = title.strip()[:255]
     episode.description = description or ""
+    episode.description_html = str(render_markdown(episode.description))
     if asset is not None and asset is not episode.asset:
         old = episode.audio
         if old is not None:
