@@ -271,6 +271,7 @@ def import_feed(
     feed.etag = fetched.etag
     feed.last_modified = fetched.last_modified
     feed.last_report = parsed.problems[:200]
+    db.session.flush()  # new events get their ids before they are indexed
     for event in existing.values():
         index_event(event)
     feed.last_status = (

@@ -1,7 +1,10 @@
 """Forms of the directory, agenda and exchange space."""
 
+import ipaddress
 import re
+from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
@@ -30,6 +33,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.network import ics
 from app.network.agenda_models import MODE_LABELS
 from app.network.models import KIND_LABELS, VISIBILITY_LABELS, AddressPrecision
 from app.network.visibility import ORGANISATION_FIELDS, PERSON_FIELDS
@@ -271,6 +275,27 @@ class FeedForm(FlaskForm):
         _l("Adresse du fichier .ics"), validators=[DataRequired(), URL(), Length(max=1000)]
     )
     auto_publish = BooleanField(_l("Publier sans modération"))
+
+    def validate_url(self, field):
+        """Refuse at once what the import would refuse: other schemes, internal IP addresses.
+
+        Host names are resolved (and checked again) at each import, not here.
+        """
+        parts = urlsplit((field.data or "").strip())
+        if parts.scheme.lower() not in ("http", "https"):
+            raise ValidationError(_l("Indiquez une adresse http:// ou https://."))
+        try:
+            ipaddress.ip_address(parts.hostname or "")
+        except ValueError:
+            return  # a name, checked when resolved
+        try:
+            ics.check_address(
+                parts.hostname, allow_private=current_app.config["NETWORK_FEED_ALLOW_PRIVATE"]
+            )
+        except ics.FeedAddressError as exc:
+            raise ValidationError(
+                _l("Cette adresse est interne au réseau et ne peut pas être lue.")
+            ) from exc
 
 
 class ThreadForm(FlaskForm):

@@ -148,3 +148,72 @@ def test_moderator_adds_a_feed_from_the_moderation_page(client, login_as, feed_s
     again = client.post("/reseau/agenda/moderation",
                         data={"name": "Doublon", "url": feed_server.url})
     assert "déjà suivi" in again.get_data(as_text=True)
+
+
+def _day(days):
+    return (utcnow() + timedelta(days=days)).strftime("%Y%m%d")
+
+
+def test_future_events_removed_from_the_feed_are_cancelled_and_past_ones_kept(
+    client, feed_server, feed
+):
+    from icalendar import Calendar
+
+    feed.auto_publish = True
+    db.session.commit()
+    kept = vevent("kept@amap", "Assemblée", start=f"{_day(20)}T140000", end=f"{_day(20)}T170000")
+    gone = vevent("gone@amap", "Visite annulée", start=f"{_day(40)}T140000",
+                  end=f"{_day(40)}T170000")
+    past = vevent("past@amap", "Marché passé", start=f"{_day(-10)}T090000",
+                  end=f"{_day(-10)}T120000")
+    feed_server.serve(CAL.format(events=kept + gone + past), etag='"1"')
+    assert import_feed(feed.id)["created"] == 3
+
+    # An unreadable answer is not a full import: nothing is cancelled.
+    feed_server.serve("<html>Maintenance</html>", etag='"oops"')
+    assert import_feed(feed.id)["cancelled"] == 0
+    # The partner deletes two events from the file (one future, one past).
+    feed_server.serve(CAL.format(events=kept), etag='"2"')
+    counts = import_feed(feed.id)
+    assert counts == {"created": 0, "updated": 0, "unchanged": 1, "cancelled": 1, "rejected": 0}
+    status = {e.uid: (e.status, e.sequence) for e in events()}
+    assert status == {
+        "gone@amap": (EventStatus.CANCELLED, 1),
+        "kept@amap": (EventStatus.PUBLISHED, 0),
+        "past@amap": (EventStatus.PUBLISHED, 0),
+    }
+    db.session.expire_all()
+    assert "1 annulés" in db.session.get(ExternalFeed, feed.id).last_status
+
+    # Subscribed calendars see the cancellation (STATUS and a higher SEQUENCE).
+    calendar = Calendar.from_ical(client.get("/reseau/agenda.ics").data)
+    published = {str(c["UID"]): c for c in calendar.walk("VEVENT")}
+    assert str(published["gone@amap"]["STATUS"]) == "CANCELLED"
+    assert int(published["gone@amap"]["SEQUENCE"]) == 1
+    assert str(published["kept@amap"].get("STATUS", "CONFIRMED")) == "CONFIRMED"
+
+    # Reading the same file again cancels nothing more (no second SEQUENCE bump).
+    feed_server.etag = '"3"'
+    assert import_feed(feed.id)["cancelled"] == 0
+    assert {e.uid: e.sequence for e in events()}["gone@amap"] == 1
+
+
+def test_removed_events_still_awaiting_moderation_leave_the_queue(client, login_as,
+                                                                  feed_server, feed):
+    day = _day(15)
+    feed_server.serve(CAL.format(events=vevent("spam@amap", "Vente de montres", start=f"{day}T10"
+                                               "0000", end=f"{day}T110000")), etag='"1"')
+    import_feed(feed.id)
+    # A file that still lists the UID (even as an invalid event) keeps it.
+    broken = vevent("spam@amap", "Vente de montres", start=f"{day}T100000", end=f"{day}T090000")
+    feed_server.serve(CAL.format(events=broken), etag='"2"')
+    assert import_feed(feed.id)["cancelled"] == 0
+    assert events()[0].status == EventStatus.PENDING
+
+    feed_server.serve(CAL.format(events=""), etag='"3"')
+    assert import_feed(feed.id)["cancelled"] == 1
+    [event] = events()
+    assert event.status == EventStatus.REJECTED  # never shown, so never shown as cancelled
+    login_as("moderator")
+    assert "Vente de montres" not in client.get("/reseau/agenda/moderation").get_data(as_text=True)
+    assert "Vente de montres" not in client.get("/reseau/agenda.ics").get_data(as_text=True)
