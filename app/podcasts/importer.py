@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import io
+import logging
 import mimetypes
 import tempfile
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -26,9 +29,12 @@ from app.extensions import db
 from app.media.models import AssetKind, AssetStatus, MediaAsset, Rendition, RenditionKind
 from app.media.operations import store_file
 from app.media.probe import probe
+from app.media.storage import get_storage
 from app.podcasts import operations
-from app.podcasts.models import Show
+from app.podcasts.models import FeedImport, ImportState, Show
 from feeds.podcast import ITUNES_NS, PODCAST_NS, compute_podcast_guid
+
+log = logging.getLogger(__name__)
 
 #: The old URI of the Podcast Index namespace, still found in feeds.
 PODCAST_NS_OLD = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
@@ -184,20 +190,84 @@ def import_feed(
     created_by_id: int | None = None,
     process: bool = False,
     now: datetime | None = None,
+    show: Show | None = None,
+    progress: Callable[[Show, int, int, MediaAsset | None, str | None], None] | None = None,
 ) -> Show:
     """Create a show from an RSS document, downloading artwork and media (flushes).
 
     With ``process`` each download becomes the original of an asset queued for the media
-    pipeline (loudness, tags, chapters): the caller commits, then sends ``show.import_jobs``.
+    pipeline (loudness, tags, chapters): the caller commits, then sends the assets' jobs.
     Otherwise the downloaded file itself is the audio edition, bytes untouched.
+
+    With ``progress`` (a task), ``progress(show, done, total, asset, error)`` is called after
+    each episode, and an episode whose media cannot be fetched is reported there instead of
+    stopping the import. ``show`` continues an interrupted import: episodes whose GUID it
+    already has are skipped.
     """
     now = now or utcnow()
     feed = parse_feed(xml)
+    check_locked(feed, confirm_locked)
+    if show is None:
+        show = _create_show(feed, source_url, slug, created_by_id, now)
+    items = [item for item in feed.items if item.enclosure_url]
+    known = {e.guid for e in show.episodes}
+    for done, item in enumerate(items, 1):
+        if item.guid in known:
+            if progress is not None:
+                progress(show, done, len(items), None, None)
+            continue
+        try:
+            asset = import_media(
+                item.enclosure_url,
+                item.enclosure_type,
+                title=item.title,
+                process=process,
+                owner_id=created_by_id,
+            )
+        except ImportError_ as exc:
+            if progress is None:
+                raise
+            progress(show, done, len(items), None, f"« {item.title} » : {exc}")
+            continue
+        operations.publish_episode(
+            show,
+            title=item.title,
+            description=item.description,
+            asset=asset,
+            guid=item.guid,
+            pub_dt=min(item.pub_dt or now, now),
+            season=item.season,
+            number=item.number,
+            episode_type=item.episode_type
+            if item.episode_type in ("full", "trailer", "bonus")
+            else "full",
+            now=now,
+        )
+        if progress is not None:
+            if show.show_type == "serial":
+                _number_serial(show)  # the feed may be read before the import ends
+            progress(show, done, len(items), asset, None)
+    if show.show_type == "serial":
+        _number_serial(show)
+    return show
+
+
+def check_locked(feed: ImportedFeed, confirm_locked: bool) -> None:
+    """Refuse a feed with podcast:locked yes unless its owner confirmed."""
     if feed.locked and not confirm_locked:
         raise LockedFeed(
             "Ce flux est verrouillé (podcast:locked) : son propriétaire interdit l'import. "
             "Confirmez que ce podcast est le vôtre pour l'importer quand même."
         )
+
+
+def _create_show(
+    feed: ImportedFeed,
+    source_url: str | None,
+    slug: str | None,
+    created_by_id: int | None,
+    now: datetime,
+) -> Show:
     slug = slug or operations.slugify(feed.title)
     category, subcategory = feed.category or "Arts", feed.subcategory
     try:
@@ -226,32 +296,6 @@ def import_feed(
         # Without the artwork the placeholder stays: the episodes matter more.
         with contextlib.suppress(ImportError_, ValueError):
             operations.set_show_artwork(show, io.BytesIO(fetch(feed.image_url)), now=now)
-    for item in feed.items:
-        if not item.enclosure_url:
-            continue
-        asset = import_media(
-            item.enclosure_url,
-            item.enclosure_type,
-            title=item.title,
-            process=process,
-            owner_id=created_by_id,
-        )
-        operations.publish_episode(
-            show,
-            title=item.title,
-            description=item.description,
-            asset=asset,
-            guid=item.guid,
-            pub_dt=min(item.pub_dt or now, now),
-            season=item.season,
-            number=item.number,
-            episode_type=item.episode_type
-            if item.episode_type in ("full", "trailer", "bonus")
-            else "full",
-            now=now,
-        )
-    if show.show_type == "serial":
-        _number_serial(show)
     return show
 
 
@@ -332,3 +376,123 @@ def import_media(
     db.session.add(asset)
     db.session.flush()
     return asset
+
+
+# Import jobs (the page commits the row, the worker runs it) ---------------------------------
+
+
+def create_import(
+    *,
+    url: str | None = None,
+    upload: BinaryIO | None = None,
+    slug: str | None = None,
+    confirm_locked: bool = False,
+    process: bool = True,
+    created_by_id: int | None = None,
+) -> FeedImport:
+    """Check a feed (readable, not locked unless confirmed) and record its import (flushes).
+
+    The document is read here so a person learns at once that it is not RSS or that it is
+    locked; the worker then reads it again from the URL or from the stored upload.
+    """
+    if upload is not None:
+        xml = upload.read(MAX_FEED_BYTES + 1)
+        if len(xml) > MAX_FEED_BYTES:
+            raise ImportError_(f"Le fichier dépasse {MAX_FEED_BYTES // (1024 * 1024)} Mo.")
+    elif url:
+        xml = fetch(url)
+    else:
+        raise ImportError_("Donnez l'adresse du flux ou un fichier RSS.")
+    feed = parse_feed(xml)
+    check_locked(feed, confirm_locked)
+    wanted = slug or operations.slugify(feed.title)
+    if operations.get_show(wanted) is not None or wanted in operations.RESERVED_SLUGS:
+        raise ImportError_(
+            f"L'adresse « {wanted} » est déjà prise : choisissez-en une autre pour l'émission."
+        )
+    row = FeedImport(
+        source_url=None if upload is not None else url,
+        slug=wanted,
+        confirm_locked=confirm_locked,
+        process=process,
+        total=sum(1 for item in feed.items if item.enclosure_url),
+        errors=[],
+        created_by_id=created_by_id,
+    )
+    if upload is not None:
+        row.file = store_file(
+            io.BytesIO(xml), "feed.xml", prefix="podcasts/imports", content_type="application/xml"
+        )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def get_import(import_id: int) -> FeedImport | None:
+    """Return an import row by id."""
+    return db.session.get(FeedImport, import_id)
+
+
+def run_import(import_id: int) -> None:
+    """Run an import job: running → success / failed, committed at each episode.
+
+    Exits quietly when the row is gone or already finished; marks failure (with a message) and
+    re-raises on an unexpected error. Run again, it continues the same show.
+    """
+    row = get_import(import_id)
+    if row is None or row.is_finished:
+        log.info("import %s: nothing to do", import_id)
+        return
+    row.state, row.started_dt = ImportState.RUNNING, utcnow()
+    db.session.commit()
+    log.info("import %s: running", import_id)
+    try:
+        xml = _read_source(row)
+
+        def progress(show, done, total, asset, error):
+            row.show_id, row.done, row.total = show.id, done, total
+            if error is not None:
+                row.errors = [*row.errors, error]
+            elif asset is not None:
+                row.imported += 1
+            db.session.commit()
+            if asset is not None and row.process:
+                # Rows first, then the messages: a worker never sees a job it cannot load.
+                from app.media import jobs
+
+                for job in asset.jobs:
+                    jobs.send(job)
+
+        show = import_feed(
+            xml,
+            source_url=row.source_url,
+            slug=row.slug or None,
+            confirm_locked=row.confirm_locked,
+            created_by_id=row.created_by_id,
+            process=row.process,
+            show=row.show,
+            progress=progress,
+        )
+        row.show_id = show.id
+        row.state, row.finished_dt = ImportState.SUCCESS, utcnow()
+        db.session.commit()
+        log.info("import %s: %s of %s episodes imported", import_id, row.imported, row.total)
+    except Exception as exc:
+        db.session.rollback()
+        row = get_import(import_id)
+        message = str(exc) if isinstance(exc, operations.PodcastError) else (
+            f"Erreur inattendue ({type(exc).__name__}) : l'import s'est arrêté."
+        )
+        row.errors = [*row.errors, message]
+        row.state, row.finished_dt = ImportState.FAILED, utcnow()
+        db.session.commit()
+        log.exception("import %s: failed", import_id)
+        if not isinstance(exc, operations.PodcastError):
+            raise
+
+
+def _read_source(row: FeedImport) -> bytes:
+    if row.file is not None:
+        with get_storage(row.file.backend).open(row.file.key) as fh:
+            return fh.read()
+    return fetch(row.source_url)

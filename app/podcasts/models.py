@@ -225,3 +225,57 @@ class ListenerWindow(db.Model):
     counted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Day of counted_dt (UTC), for the statistics' grouping.
     counted_day: Mapped[date | None] = mapped_column(sa.Date, index=True)
+
+
+class ImportState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class FeedImport(db.Model):
+    """One import of another host's podcast: the source, its progress and its errors.
+
+    The page creates and commits it, then enqueues ``podcasts.import_feed``; the status page
+    reads this row, never Celery results.
+    """
+
+    __tablename__ = "podcast_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The feed's address (fetched again by the worker), or None for an uploaded file.
+    source_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    #: The uploaded RSS document, kept in storage for the worker (and for a retry).
+    file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_files.id"))
+    #: The show's address asked for on the form ("" = from the feed's title).
+    slug: Mapped[str] = mapped_column(sa.String(120), default="")
+    #: The owner confirmed an import despite podcast:locked yes.
+    confirm_locked: Mapped[bool] = mapped_column(default=False)
+    #: Run the audio through the media pipeline (loudness, tags) instead of publishing it as is.
+    process: Mapped[bool] = mapped_column(default=True)
+    state: Mapped[ImportState] = mapped_column(_enum(ImportState), default=ImportState.QUEUED)
+    #: Episodes with an enclosure in the feed, and how many were handled (imported or failed).
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)
+    #: Messages a person understands: one per episode that could not be imported, or the cause
+    #: of the failure.
+    errors: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: The show being filled (set as soon as it exists, so a retry continues it).
+    show_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("podcast_shows.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    file: Mapped[StoredFile | None] = relationship()
+    show: Mapped[Show | None] = relationship()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (ImportState.SUCCESS, ImportState.FAILED)

@@ -71,7 +71,7 @@ SHOW_FIELDS = {
 
 #: Slugs the podcast pages and feed routes already use.
 RESERVED_SLUGS = frozenset(
-    {"embed", "oembed", "mon-flux", "gestion", "private", "artwork", "e", "shows"}
+    {"embed", "oembed", "mon-flux", "gestion", "private", "artwork", "e", "shows", "static"}
 )
 
 

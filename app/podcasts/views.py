@@ -33,7 +33,10 @@ from app.podcasts.artwork import ArtworkError
 from app.podcasts.forms import EpisodeForm, ImportForm, ShowForm
 from app.podcasts.models import Episode, Show, Visibility
 
-bp = Blueprint("podcasts", __name__, url_prefix="/ecouter")
+# Its own static folder keeps the import page's script with the feature (/ecouter/static/…).
+bp = Blueprint(
+    "podcasts", __name__, url_prefix="/ecouter", static_folder="static", static_url_path="/static"
+)
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -592,19 +595,13 @@ def import_feed():
     locked = False
     if form.validate_on_submit():
         try:
-            if form.file.data:
-                xml, source_url = form.file.data.read(importer.MAX_FEED_BYTES + 1), None
-            elif form.url.data:
-                xml, source_url = importer.fetch(form.url.data), form.url.data
-            else:
-                raise importer.ImportError_(_("Donnez l'adresse du flux ou un fichier RSS."))
-            show = importer.import_feed(
-                xml,
-                source_url=source_url,
+            row = importer.create_import(
+                url=form.url.data or None,
+                upload=form.file.data.stream if form.file.data else None,
                 slug=form.slug.data or None,
                 confirm_locked=form.confirm_locked.data,
-                created_by_id=current_user.id,
                 process=form.run_pipeline.data,
+                created_by_id=current_user.id,
             )
         except importer.LockedFeed as exc:
             db.session.rollback()
@@ -615,16 +612,48 @@ def import_feed():
             flash(str(exc), "error")
         else:
             db.session.commit()
-            if form.run_pipeline.data:
-                # Rows first, then the messages: a worker never sees a job it cannot load.
-                from app.media import jobs
-
-                for episode in show.episodes:
-                    for job in episode.asset.jobs if episode.asset else ():
-                        jobs.send(job)
-                flash(
-                    _("Les épisodes paraîtront dans le flux dès que leur son sera traité."), "info"
-                )
-            flash(_("Podcast importé : %(n)s épisodes.", n=len(show.episodes)), "success")
-            return redirect(url_for("podcasts.edit_show", slug=show.slug))
+            # The row first, then the message: a worker never sees an import it cannot load.
+            current_app.extensions["celery"].send_task(
+                "podcasts.import_feed", args=[row.id], queue="long"
+            )
+            return redirect(url_for("podcasts.import_status", import_id=row.id))
     return render_template("podcasts/import.html", form=form, locked=locked)
+
+
+def _import_or_404(import_id: int):
+    from app.podcasts import importer
+
+    row = importer.get_import(import_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _import_status(row) -> dict:
+    return {
+        "state": row.state.value,
+        "finished": row.is_finished,
+        "done": row.done,
+        "total": row.total,
+        "imported": row.imported,
+        "errors": list(row.errors or []),
+        "show_url": url_for("podcasts.edit_show", slug=row.show.slug) if row.show else None,
+    }
+
+
+@bp.get("/gestion/importer/<int:import_id>")
+@role_required(Role.ANIMATOR)
+def import_status(import_id):
+    row = _import_or_404(import_id)
+    return render_template(
+        "podcasts/import_status.html",
+        row=row,
+        status=_import_status(row),
+        data_url=url_for("podcasts.import_status_json", import_id=row.id),
+    )
+
+
+@bp.get("/gestion/importer/<int:import_id>.json")
+@role_required(Role.ANIMATOR)
+def import_status_json(import_id):
+    return jsonify(_import_status(_import_or_404(import_id)))

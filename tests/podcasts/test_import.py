@@ -3,6 +3,7 @@
 import http.server
 import io
 import threading
+import time
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from PIL import Image
 from app.auth.models import Role
 from app.extensions import db
 from app.podcasts import importer
-from app.podcasts.models import Show
+from app.podcasts.models import FeedImport, Show
 
 pytestmark = pytest.mark.ffmpeg
 OLD_GUID = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
@@ -115,22 +116,103 @@ def test_locked_feed_is_refused_unless_the_owner_confirms(app, loopback, clock):
     assert len(show.episodes) == 2
 
 
-def test_import_page_takes_a_url_or_a_file(app, client, login_as, loopback, clock):
+@pytest.fixture
+def worker(app):
+    """A real Celery worker (memory broker, solo pool) consuming the long queue."""
+    from celery.contrib.testing.worker import start_worker
+
+    import workers.podcasts  # noqa: F401 - registers the tasks
+
+    with start_worker(
+        app.extensions["celery"], pool="solo", perform_ping_check=False, queues=["long"]
+    ):
+        yield
+
+
+def wait_for_import(client, status_path: str, seconds: float = 60) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = client.get(status_path + ".json").get_json()
+        if status["finished"]:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"the import did not finish: {status}")
+
+
+def test_locked_feed_is_refused_on_the_page_before_anything_is_queued(
+    app, client, login_as, loopback, clock
+):
     login_as(Role.ANIMATOR)
     locked = client.post("/ecouter/gestion/importer", data={"url": f"{loopback}/locked.xml"})
     assert locked.status_code == 200 and "podcast:locked" in locked.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(FeedImport.id))) == 0
+    garbage = client.post(
+        "/ecouter/gestion/importer",
+        data={"file": (io.BytesIO(b"<html></html>"), "feed.xml")},
+        content_type="multipart/form-data",
+    )
+    assert garbage.status_code == 200 and "RSS" in garbage.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(FeedImport.id))) == 0
+
+
+def test_the_import_page_queues_a_task_that_a_worker_runs(
+    app, client, login_as, loopback, clock, worker
+):
+    login_as(Role.ANIMATOR)
+    response = client.post(
+        "/ecouter/gestion/importer",
+        data={"url": f"{loopback}/locked.xml", "slug": "ferme-url", "confirm_locked": "y"},
+    )
+    assert response.status_code == 302
+    status_path = urlsplit(response.headers["Location"]).path
+    status = wait_for_import(client, status_path)
+    assert status["state"] == "success" and status["errors"] == []
+    assert status["done"] == status["total"] == status["imported"] == 2
+    db.session.expire_all()
+    show = db.session.scalar(sa.select(Show).where(Show.slug == "ferme-url"))
+    assert show.podcast_guid == OLD_GUID and len(show.episodes) == 2
+    assert status["show_url"].endswith("/ecouter/ferme-url/modifier")
+    page = client.get(status_path).get_data(as_text=True)
+    assert 'id="import-progress"' in page and "import.js" in page and "<script>" not in page
+    script = client.get(urlsplit(page.split('<script src="')[1].split('"')[0]).path)
+    assert script.status_code == 200 and b"import-progress" in script.data
+    assert b"<item>" in client.get("/feeds/ferme-url.xml").data
+
+
+def test_an_uploaded_file_is_stored_and_a_missing_enclosure_is_reported(
+    app, client, login_as, loopback, clock, worker
+):
+    login_as(Role.ANIMATOR)
+    broken = source_feed(loopback).replace(b"/audio/2.mp3", b"/audio/gone.mp3")
     response = client.post(
         "/ecouter/gestion/importer",
         data={
-            "file": (io.BytesIO(source_feed(loopback)), "feed.xml"),
+            "file": (io.BytesIO(broken), "feed.xml"),
             "slug": "ferme-fichier",
         },
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
+    status = wait_for_import(client, urlsplit(response.headers["Location"]).path)
+    assert status["state"] == "success"
+    assert status["done"] == status["total"] == 2 and status["imported"] == 1
+    [error] = status["errors"]
+    assert "Deuxième épisode" in error and "gone.mp3" in error
     db.session.expire_all()
+    row = db.session.scalar(sa.select(FeedImport))
+    assert row.source_url is None and row.file is not None  # the upload is kept
     show = db.session.scalar(sa.select(Show).where(Show.slug == "ferme-fichier"))
-    assert len(show.episodes) == 2
+    assert [e.guid for e in show.episodes] == ["https://ancien-hebergeur.example/ferme/1"]
+
+
+def test_import_status_is_for_animators_only(app, client, login_as, loopback, clock):
+    from app.podcasts import importer as imp
+
+    row = imp.create_import(url=f"{loopback}/feed.xml", slug="ferme-privee")
+    db.session.commit()
+    login_as(Role.LEARNER)
+    assert client.get(f"/ecouter/gestion/importer/{row.id}.json").status_code == 403
+    assert client.get(f"/ecouter/gestion/importer/{row.id}").status_code == 403
 
 
 def test_garbage_is_refused_with_a_message(app):
