@@ -240,7 +240,10 @@ def _base(query: str, columns):
     if match is None:
         return stmt, None
     if match is _sqlite_hits:
-        return stmt.join(match, match.c.id == SearchDocument.id), rank
+        # The unary + keeps SQLite from seeking the temporary table: it scans the matches and
+        # seeks documents by rowid, instead of scanning every document (and its long body).
+        on = SearchDocument.id == sa.literal_column("+search_hits.id")
+        return stmt.join(match, on), rank
     return stmt.where(match), rank
 
 
