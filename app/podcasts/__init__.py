@@ -5,7 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app.api import register
-    from app.podcasts import api, models, syndication, views  # noqa: F401 - registers tables
+    from app.podcasts import api, models, network, syndication, views  # noqa: F401 - tables
     from feeds import views as feed_views
 
     # stamp_ttl_s: seconds a feed's change stamp is trusted without a query (0 = always ask).
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.after_request_funcs.setdefault(None, []).insert(0, views.allow_framing)
     app.jinja_env.globals["course_podcast_feed"] = course_podcast_feed
     _hook_into_the_media_pipeline()
+    network.register()  # person pages, personal data, account deletion
     app.extensions["celery"].conf.beat_schedule.update(
         {
             "podcasts.rotate_salts": {
