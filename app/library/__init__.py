@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
     register(api.blp)
+    from app.library import network
+
+    network.register()
     app.cli.add_command(library_cli)
     app.extensions["celery"].conf.beat_schedule.update(
         {

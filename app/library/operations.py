@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from app.auth.models import Role, User
 from app.core.db import utcnow
+from app.core.signals import revision_published
 from app.core.text import plain_text
 from app.extensions import db
 from app.library.models import (
@@ -334,6 +335,8 @@ def publish_revision(revision: Revision, reviewer: User) -> Resource:
         resource.reading_minutes = max(1, round(len(revision.body.split()) / WORDS_PER_MINUTE))
     db.session.flush()
     index_resource(resource)
+    # Listeners (audio editions of guides) enqueue their work after the caller commits.
+    revision_published.send(resource, revision=revision)
     return resource
 
 
