@@ -215,10 +215,10 @@ def get_progress(session_id):
 
 @blp.route("/sessions/<int:session_id>/progress", methods=["PUT"])
 @blp.doc(security=AUTH)
+@login_required
 @blp.arguments(ReplayProgressSchema)
 @blp.response(200, ReplayProgressSchema)
 @blp.alt_response(400, description="Position invalide")
-@login_required
 def put_progress(data, session_id):
     """Save the caller's position in a session's replay (sent by the player every ~10 s)."""
     session = _watchable_session(session_id)

@@ -110,9 +110,9 @@ def list_shows():
 
 @blp.route("/shows", methods=["POST"])
 @blp.doc(security=[{"bearerAuth": []}, {"sessionCookie": []}])
+@role_required(Role.ANIMATOR)
 @blp.arguments(ShowInputSchema)
 @blp.response(201, ShowSchema)
-@role_required(Role.ANIMATOR)
 def create_show(data):
     """Create a show (animators)."""
     try:
@@ -140,9 +140,9 @@ def list_episodes(slug):
 
 @blp.route("/shows/<slug>/episodes", methods=["POST"])
 @blp.doc(security=[{"bearerAuth": []}, {"sessionCookie": []}])
+@role_required(Role.ANIMATOR)
 @blp.arguments(EpisodeInputSchema)
 @blp.response(201, EpisodeSchema)
-@role_required(Role.ANIMATOR)
 def create_episode(data, slug):
     """Add an episode from a media asset (animators); dated now unless pub_dt is given."""
     show = _visible_show(slug)
