@@ -106,7 +106,9 @@ def test_agenda_filters_by_theme_and_mode(client, make_course):
 def test_agenda_provider_reads_a_date_range_in_constant_queries(app, make_course):
     start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     make_course("Série A", sessions=2, start=start, every=timedelta(days=1))
-    make_course("Série B", sessions=6, start=start, every=timedelta(days=1))
+    make_course("Série B", sessions=4, start=start, every=timedelta(days=1))
+    make_course("Série C", sessions=1, start=start)
+    make_course("Série D", sessions=1, start=start)
     far = make_course("Plus tard", sessions=1, start=start + timedelta(days=200))
     statements = []
 
@@ -128,7 +130,7 @@ def test_agenda_provider_reads_a_date_range_in_constant_queries(app, make_course
     assert all(i.url.startswith("http") for i in items)
     assert not any("Plus tard" in t for t in titles)
     assert far.sessions[0].start_dt > start + timedelta(days=30)
-    assert len(statements) <= 3, statements
+    assert len(statements) <= 2, statements  # the sessions, then every course's themes
 
 
 def test_download_my_data_contains_registrations_attendance_and_progress(
