@@ -68,8 +68,10 @@ def send(job: ProcessingJob) -> None:
     """Put the job's id on the long queue (the row must already be committed)."""
     celery = current_app.extensions["celery"]
     limits = time_limits(job.asset.duration_s if job.asset else None)
+    # Guides' audio editions are media jobs too, run by their own task.
+    task = "tts.generate" if job.job_type == "tts" else PROCESS_TASK
     try:
-        celery.send_task(PROCESS_TASK, args=[job.id], queue="long", **limits)
+        celery.send_task(task, args=[job.id], queue="long", **limits)
     except Exception:
         # The row is committed: the upload is safe and the sweeper sends the job again later.
         log.exception("job %s: broker unreachable, left for the sweeper", job.id)

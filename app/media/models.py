@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 
 
@@ -66,10 +66,6 @@ class JobState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
 class MediaAsset(db.Model):
     """A recording (webinar, interview, synthesised guide): its original and its renditions."""
 
@@ -77,8 +73,10 @@ class MediaAsset(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(255), default="")
-    kind: Mapped[AssetKind] = mapped_column(_enum(AssetKind), default=AssetKind.VIDEO)
-    status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), default=AssetStatus.UPLOADING)
+    kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind), default=AssetKind.VIDEO)
+    status: Mapped[AssetStatus] = mapped_column(
+        str_enum(AssetStatus), default=AssetStatus.UPLOADING
+    )
     #: Who uploaded it (animators), if anyone.
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The original upload, kept untouched.
@@ -121,7 +119,7 @@ class Rendition(db.Model):
     asset_id: Mapped[int] = mapped_column(
         sa.ForeignKey("media_assets.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[RenditionKind] = mapped_column(_enum(RenditionKind, 32))
+    kind: Mapped[RenditionKind] = mapped_column(str_enum(RenditionKind, 32))
     file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_files.id"))
     #: False once a newer rendition of the same kind replaced it (kept until cleanup).
     is_current: Mapped[bool] = mapped_column(default=True)
@@ -149,7 +147,7 @@ class ProcessingJob(db.Model):
     )
     #: What to do: "process", "reprocess", "edit", "tts"…
     job_type: Mapped[str] = mapped_column(sa.String(32), default="process")
-    state: Mapped[JobState] = mapped_column(_enum(JobState), default=JobState.QUEUED, index=True)
+    state: Mapped[JobState] = mapped_column(str_enum(JobState), default=JobState.QUEUED, index=True)
     #: Current step ("probe", "web_video", "audio_edition"…).
     step: Mapped[str] = mapped_column(sa.String(40), default="")
     #: 0.0 → 1.0 over the whole job.

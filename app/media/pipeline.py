@@ -22,6 +22,7 @@ that raises is logged and does not fail the job.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -172,6 +173,11 @@ def failure_reason(exc: BaseException, step: str) -> str:
         return (
             "Le traitement a dépassé la durée maximale prévue pour cet enregistrement. "
             "Relancez-le ; si cela se reproduit, prévenez l'équipe technique."
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            "Espace disque insuffisant pour enregistrer les fichiers produits : libérez de la "
+            "place ou prévenez l'équipe technique, puis relancez. L'original est conservé."
         )
     if isinstance(exc, StorageError):
         return "Le fichier d'origine est introuvable dans le stockage : renvoyez-le."

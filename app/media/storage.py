@@ -69,7 +69,7 @@ class Storage(ABC):
 
     @abstractmethod
     def local_path(self, key: str) -> AbstractContextManager[Path]:
-        """Yield a local file path with the object's content (ffmpeg, mutagen and pydub need one)."""
+        """Yield a local path holding the object's content (ffmpeg, mutagen, pydub need one)."""
 
     @abstractmethod
     def serve(self, key: str, *, mimetype: str | None = None, download_name: str | None = None):
@@ -197,7 +197,9 @@ class S3Storage(Storage):
             region_name=conf.get("region"),
             aws_access_key_id=conf.get("access_key_id"),
             aws_secret_access_key=conf.get("secret_access_key"),
-            config=Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}),
+            config=Config(
+                signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}
+            ),
         )
         self.threshold = int(conf["multipart_threshold"])
         self.chunksize = max(int(conf["multipart_chunksize"]), 5 * 1024 * 1024)  # S3's minimum
@@ -231,14 +233,19 @@ class S3Storage(Storage):
             while chunk:
                 number = len(parts) + 1
                 etag = self.client.upload_part(
-                    Bucket=self.bucket, Key=object_key, UploadId=upload_id,
-                    PartNumber=number, Body=chunk,
+                    Bucket=self.bucket,
+                    Key=object_key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=chunk,
                 )["ETag"]
                 parts.append({"PartNumber": number, "ETag": etag})
                 total += len(chunk)
                 chunk = _read_exactly(fileobj, self.chunksize)
             self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=object_key, UploadId=upload_id,
+                Bucket=self.bucket,
+                Key=object_key,
+                UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
             )
         except BaseException:
@@ -285,9 +292,7 @@ class S3Storage(Storage):
         fd, tmp = tempfile.mkstemp(suffix=suffix, prefix="s3-")
         os.close(fd)
         try:
-            self.client.download_file(
-                self.bucket, self.object_key(key), tmp, Config=self.transfer
-            )
+            self.client.download_file(self.bucket, self.object_key(key), tmp, Config=self.transfer)
             yield Path(tmp)
         finally:
             Path(tmp).unlink(missing_ok=True)
@@ -298,7 +303,9 @@ class S3Storage(Storage):
         if mimetype:
             params["ResponseContentType"] = mimetype
         if download_name:
-            params["ResponseContentDisposition"] = f'attachment; filename="{safe_filename(download_name)}"'
+            params["ResponseContentDisposition"] = (
+                f'attachment; filename="{safe_filename(download_name)}"'
+            )
         return self.client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=expires or self.presign_expiry
         )
@@ -473,8 +480,11 @@ class S3UploadSession(UploadSession):
                 body = fh.read(part_size)
                 number = len(parts) + 1
                 etag = client.upload_part(
-                    Bucket=bucket, Key=self._object_key(), UploadId=self.state["upload_id"],
-                    PartNumber=number, Body=body,
+                    Bucket=bucket,
+                    Key=self._object_key(),
+                    UploadId=self.state["upload_id"],
+                    PartNumber=number,
+                    Body=body,
                 )["ETag"]
                 parts.append({"PartNumber": number, "ETag": etag})
                 self.state["stored"] = int(self.state.get("stored", 0)) + len(body)
@@ -503,7 +513,9 @@ class S3UploadSession(UploadSession):
         else:
             self._send_parts(final=True)
             client.complete_multipart_upload(
-                Bucket=bucket, Key=self._object_key(), UploadId=self.state["upload_id"],
+                Bucket=bucket,
+                Key=self._object_key(),
+                UploadId=self.state["upload_id"],
                 MultipartUpload={"Parts": self.state["parts"]},
             )
         self.state["completed"] = True
@@ -512,7 +524,8 @@ class S3UploadSession(UploadSession):
     def abort(self):
         if self.state.get("upload_id") and not self.state.get("completed"):
             self.storage.client.abort_multipart_upload(
-                Bucket=self.storage.bucket, Key=self._object_key(),
+                Bucket=self.storage.bucket,
+                Key=self._object_key(),
                 UploadId=self.state["upload_id"],
             )
         self.buffer_path.unlink(missing_ok=True)
@@ -553,4 +566,3 @@ def get_storage(backend: str | None = None) -> Storage:
     if name not in cache:
         cache[name] = build_storage(current_app.config["STORAGE"], name)
     return cache[name]
-

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import logging
 import mimetypes
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -110,6 +111,8 @@ def create_upload(owner, length: int, meta: dict[str, str]) -> Upload:
             f"Fichier trop volumineux : {length / 1e9:.1f} Go, le maximum est "
             f"{conf['upload_max_size'] / 1e9:.1f} Go.",
         )
+    if any("\x00" in key or "\x00" in value for key, value in meta.items()):
+        raise UploadError(400, "Upload-Metadata invalide : caractère nul.")
     filename = (meta.get("filename") or meta.get("name") or "").strip()
     if not filename:
         raise UploadError(400, "Le nom du fichier (métadonnée « filename ») est requis.")
@@ -135,6 +138,8 @@ def create_upload(owner, length: int, meta: dict[str, str]) -> Upload:
 
 def get_upload(upload_id: str, owner, *, lock: bool = False) -> Upload | None:
     """Return the owner's upload (None for someone else's, unknown or expired ones)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", upload_id or ""):
+        return None  # not one of our ids: never reaches the database
     query = sa.select(Upload).where(Upload.id == upload_id)
     if lock:
         # One PATCH at a time per upload: a concurrent one gets 423 (as tusd does).

@@ -118,6 +118,8 @@ def test_web_app_recovers_when_postgresql_restarts(private_postgres, tmp_path, m
     check_up()
     check_up()
     assert member.get("/compte/").status_code == 200
+    with app.app_context():
+        db.engine.dispose()  # close the pool before the private server goes away
 
 
 # --------------------------------------------------------------------------- Redis
