@@ -11,6 +11,8 @@ DEV_SECRET_KEY = "dev-not-secret-change-me"  # noqa: S105 - refused outside debu
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET_KEY,
     "SITE_NAME": "La Boîte à outils des circuits courts",
+    # Base URL for absolute links built outside a request (mails sent by workers).
+    "SITE_URL": "http://localhost:5000",
     # None → sqlite:///<instance>/circuits-courts.db
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

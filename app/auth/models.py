@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 
 
@@ -40,7 +40,7 @@ class User(UserMixin, db.Model):
     #: Werkzeug scrypt hash; None for accounts that cannot log in with a password.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        str_enum(Role),
         default=Role.LEARNER,
     )
     #: Disabled accounts cannot log in; kept so contributions stay attributed.

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 from app.library.models import AUDIENCES, Theme  # noqa: F401 - AUDIENCES re-exported for forms
 from app.media.models import AssetStatus, MediaAsset, RenditionKind
@@ -26,12 +26,6 @@ DEFAULT_TIMEZONE = "Europe/Paris"
 JOIN_REVEAL = timedelta(minutes=15)
 #: A scheduled session counts as live from this long before its start.
 LIVE_LEAD = timedelta(minutes=10)
-
-
-def _enum(cls, length=20):
-    return sa.Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class CourseStatus(enum.StrEnum):
@@ -185,7 +179,7 @@ class Course(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: Keys of app.library.models.AUDIENCES.
     audiences: Mapped[list] = mapped_column(sa.JSON, default=list)
-    level: Mapped[CourseLevel] = mapped_column(_enum(CourseLevel), default=CourseLevel.DISCOVERY)
+    level: Mapped[CourseLevel] = mapped_column(str_enum(CourseLevel), default=CourseLevel.DISCOVERY)
     cover_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_files.id", ondelete="SET NULL")
     )
@@ -203,7 +197,7 @@ class Course(db.Model):
     #: Page of the external training (http/https).
     external_url: Mapped[str | None] = mapped_column(sa.String(1000))
     status: Mapped[CourseStatus] = mapped_column(
-        _enum(CourseStatus), default=CourseStatus.DRAFT, index=True
+        str_enum(CourseStatus), default=CourseStatus.DRAFT, index=True
     )
     #: Seats; None means unlimited.
     capacity: Mapped[int | None]
@@ -211,7 +205,7 @@ class Course(db.Model):
     registration_opens_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Who may watch the replays.
     replay_access: Mapped[ReplayAccess] = mapped_column(
-        _enum(ReplayAccess), default=ReplayAccess.PUBLIC
+        str_enum(ReplayAccess), default=ReplayAccess.PUBLIC
     )
     #: Confirmed registrations; changed only under the course row lock.
     confirmed_count: Mapped[int] = mapped_column(default=0)
@@ -326,14 +320,14 @@ class CourseSession(db.Model):
     end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     #: IANA zone the session is organised in; local times are kept across DST changes.
     timezone: Mapped[str] = mapped_column(sa.String(64), default=DEFAULT_TIMEZONE)
-    mode: Mapped[SessionMode] = mapped_column(_enum(SessionMode), default=SessionMode.ONLINE)
+    mode: Mapped[SessionMode] = mapped_column(str_enum(SessionMode), default=SessionMode.ONLINE)
     #: Link to the live room (BigBlueButton, Jitsi, Zoom…), http(s) only; shown to registered
     #: learners from JOIN_REVEAL before the start, and only in personal calendars.
     live_url: Mapped[str | None] = mapped_column(sa.String(1000))
     #: Where an in-person or hybrid session happens (free text address).
     place: Mapped[str] = mapped_column(sa.String(300), default="")
     status: Mapped[SessionStatus] = mapped_column(
-        _enum(SessionStatus), default=SessionStatus.SCHEDULED
+        str_enum(SessionStatus), default=SessionStatus.SCHEDULED
     )
     #: Why it was cancelled or postponed, shown to learners.
     status_message: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -446,11 +440,13 @@ class SessionSpeaker(db.Model):
     person_id: Mapped[int] = mapped_column(
         sa.ForeignKey("directory_people.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[SpeakerRole] = mapped_column(_enum(SpeakerRole), default=SpeakerRole.SPEAKER)
+    role: Mapped[SpeakerRole] = mapped_column(str_enum(SpeakerRole), default=SpeakerRole.SPEAKER)
     #: What they talk about ("Le panier solidaire de l'épicerie de Die").
     talk_title: Mapped[str] = mapped_column(sa.String(200), default="")
     #: Agreement to publish the replay; withdrawing unpublishes it.
-    consent: Mapped[ConsentState] = mapped_column(_enum(ConsentState), default=ConsentState.PENDING)
+    consent: Mapped[ConsentState] = mapped_column(
+        str_enum(ConsentState), default=ConsentState.PENDING
+    )
     #: When consent was last given or withdrawn, and who recorded it.
     consent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_recorded_by_id: Mapped[int | None] = mapped_column(
@@ -478,7 +474,7 @@ class Registration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus))
     #: Place in the FIFO waiting list (course.waitlist_seq at the time); None unless waitlisted.
     waitlist_position: Mapped[int | None]
     #: First registration; the reminders use it (no "in 3 days" mail to who registered later).
@@ -512,7 +508,7 @@ class Attendance(db.Model):
     registration_id: Mapped[int] = mapped_column(
         sa.ForeignKey("course_registrations.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[AttendanceStatus] = mapped_column(_enum(AttendanceStatus))
+    status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus))
     marked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     marked_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -562,7 +558,7 @@ class Material(db.Model):
     session_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("course_sessions.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[MaterialKind] = mapped_column(_enum(MaterialKind))
+    kind: Mapped[MaterialKind] = mapped_column(str_enum(MaterialKind))
     #: Shown as the link text; defaults to the target's own title.
     title: Mapped[str] = mapped_column(sa.String(200), default="")
     description: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -634,7 +630,7 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "<kind>:<session or course id>:<user id>[:<sequence>]", unique.
     key: Mapped[str] = mapped_column(sa.String(120), unique=True)
-    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind))
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(

@@ -12,14 +12,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
-
-
-def _enum(cls, length=20):
-    return sa.Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class Theme(db.Model):
@@ -128,8 +122,8 @@ class Resource(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     #: One-paragraph summary of the published revision (plain text).
     summary: Mapped[str] = mapped_column(sa.Text, default="")
-    kind: Mapped[ResourceKind] = mapped_column(_enum(ResourceKind), default=ResourceKind.ARTICLE)
-    origin: Mapped[Origin] = mapped_column(_enum(Origin, 10), default=Origin.INTERNAL)
+    kind: Mapped[ResourceKind] = mapped_column(str_enum(ResourceKind), default=ResourceKind.ARTICLE)
+    origin: Mapped[Origin] = mapped_column(str_enum(Origin, 10), default=Origin.INTERNAL)
     #: Who wrote it, for external resources ("ADEME", "Réseau Civam"…).
     source_organisation: Mapped[str] = mapped_column(sa.String(200), default="")
     #: Licence name or SPDX id ("CC BY-SA 4.0").
@@ -149,7 +143,7 @@ class Resource(db.Model):
     #: Estimated reading (or listening/viewing) time in minutes.
     reading_minutes: Mapped[int | None]
     status: Mapped[ResourceStatus] = mapped_column(
-        _enum(ResourceStatus), default=ResourceStatus.DRAFT, index=True
+        str_enum(ResourceStatus), default=ResourceStatus.DRAFT, index=True
     )
     #: The revision readers see; None until first published.
     published_revision_id: Mapped[int | None] = mapped_column(
@@ -228,7 +222,7 @@ class Revision(db.Model):
         sa.ForeignKey("library_revisions.id", ondelete="SET NULL")
     )
     state: Mapped[RevisionState] = mapped_column(
-        _enum(RevisionState), default=RevisionState.PENDING, index=True
+        str_enum(RevisionState), default=RevisionState.PENDING, index=True
     )
     reviewed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
@@ -310,7 +304,7 @@ class Proposal(db.Model):
     __tablename__ = "library_proposals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ProposalKind] = mapped_column(_enum(ProposalKind), index=True)
+    kind: Mapped[ProposalKind] = mapped_column(str_enum(ProposalKind), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     #: http(s) link to the thing proposed (a link or a file is required).
     url: Mapped[str | None] = mapped_column(sa.String(1000))
@@ -324,7 +318,7 @@ class Proposal(db.Model):
     submitter_email: Mapped[str | None] = mapped_column(sa.String(254))
     submitter_name: Mapped[str] = mapped_column(sa.String(120), default="")
     status: Mapped[ProposalStatus] = mapped_column(
-        _enum(ProposalStatus), default=ProposalStatus.PENDING, index=True
+        str_enum(ProposalStatus), default=ProposalStatus.PENDING, index=True
     )
     #: Message to the submitter (decline reason, changes requested, note on acceptance).
     moderator_message: Mapped[str] = mapped_column(sa.Text, default="")

@@ -11,10 +11,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 from app.library.models import Theme
-from app.network.models import _enum
 
 
 class EventMode(enum.StrEnum):
@@ -97,7 +96,7 @@ class Event(db.Model):
     end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The zone the event is held in; times are shown and exported in it.
     tzid: Mapped[str] = mapped_column(sa.String(64), default="Europe/Paris")
-    mode: Mapped[EventMode] = mapped_column(_enum(EventMode), default=EventMode.IN_PERSON)
+    mode: Mapped[EventMode] = mapped_column(str_enum(EventMode), default=EventMode.IN_PERSON)
     #: Venue in words ("Salle des fêtes, 3 place de la Mairie, 26150 Die").
     place: Mapped[str] = mapped_column(sa.String(300), default="")
     city: Mapped[str] = mapped_column(sa.String(120), default="")
@@ -110,7 +109,7 @@ class Event(db.Model):
         sa.ForeignKey("directory_organisations.id", ondelete="SET NULL")
     )
     status: Mapped[EventStatus] = mapped_column(
-        _enum(EventStatus), default=EventStatus.PENDING, index=True
+        str_enum(EventStatus), default=EventStatus.PENDING, index=True
     )
     #: iCalendar UID, stable forever (imported: the partner's UID).
     uid: Mapped[str] = mapped_column(sa.String(300))

@@ -7,10 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 from app.library.models import Theme
-from app.network.models import _enum
 
 
 class Thread(db.Model):
@@ -73,7 +72,7 @@ class Post(db.Model):
     #: Markdown, sanitised when rendered (quotes are Markdown blockquotes).
     body: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[PostStatus] = mapped_column(
-        _enum(PostStatus), default=PostStatus.VISIBLE, index=True
+        str_enum(PostStatus), default=PostStatus.VISIBLE, index=True
     )
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -103,7 +102,7 @@ class Follow(db.Model):
     thread_id: Mapped[int] = mapped_column(
         sa.ForeignKey("exchange_threads.id", ondelete="CASCADE"), index=True
     )
-    mode: Mapped[NotifyMode] = mapped_column(_enum(NotifyMode), default=NotifyMode.IMMEDIATE)
+    mode: Mapped[NotifyMode] = mapped_column(str_enum(NotifyMode), default=NotifyMode.IMMEDIATE)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     thread: Mapped[Thread] = relationship()
@@ -120,7 +119,7 @@ class Notification(db.Model):
     post_id: Mapped[int] = mapped_column(
         sa.ForeignKey("exchange_posts.id", ondelete="CASCADE"), index=True
     )
-    mode: Mapped[NotifyMode] = mapped_column(_enum(NotifyMode), default=NotifyMode.IMMEDIATE)
+    mode: Mapped[NotifyMode] = mapped_column(str_enum(NotifyMode), default=NotifyMode.IMMEDIATE)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When the e-mail (immediate or digest) went out; None = still to send.
     mailed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -149,7 +148,7 @@ class Report(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(20))
     details: Mapped[str] = mapped_column(sa.Text, default="")
     state: Mapped[ReportState] = mapped_column(
-        _enum(ReportState), default=ReportState.OPEN, index=True
+        str_enum(ReportState), default=ReportState.OPEN, index=True
     )
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handled_by_id: Mapped[int | None] = mapped_column(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, str_enum, utcnow
 from app.extensions import db
 from app.library.models import Theme
 
@@ -64,12 +64,6 @@ class AddressPrecision(enum.StrEnum):
     HIDDEN = "hidden"
 
 
-def _enum(cls, length=20):
-    return sa.Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 person_themes = sa.Table(
     "directory_person_themes",
     db.metadata,
@@ -111,7 +105,7 @@ class Person(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
     #: Who sees the profile at all; people are visible to members only by default.
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.MEMBERS)
+    visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.MEMBERS)
     #: Per-field visibility, {"field": "public"|"members"|"hidden"}; missing fields follow
     #: FIELD_DEFAULTS in app.network.visibility.
     field_visibility: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -158,7 +152,7 @@ class Organisation(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[OrganisationKind] = mapped_column(
-        _enum(OrganisationKind, 24), default=OrganisationKind.AUTRE, index=True
+        str_enum(OrganisationKind, 24), default=OrganisationKind.AUTRE, index=True
     )
     #: One sentence shown in lists.
     summary: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -177,7 +171,7 @@ class Organisation(db.Model):
     #: ISO 3166-1 alpha-3 country, for DFC hasCountry.
     country_iso: Mapped[str] = mapped_column(sa.String(3), default="FRA")
     address_precision: Mapped[AddressPrecision] = mapped_column(
-        _enum(AddressPrecision), default=AddressPrecision.COMMUNE
+        str_enum(AddressPrecision), default=AddressPrecision.COMMUNE
     )
     #: WGS 84 coordinates for the map; None keeps the organisation off the map.
     lat: Mapped[float | None] = mapped_column(sa.Float)
@@ -193,7 +187,7 @@ class Organisation(db.Model):
     social_links: Mapped[list] = mapped_column(sa.JSON, default=list)
     siret: Mapped[str] = mapped_column(sa.String(14), default="")
     #: Who sees the profile at all; organisations are public by default.
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.PUBLIC)
+    visibility: Mapped[Visibility] = mapped_column(str_enum(Visibility), default=Visibility.PUBLIC)
     #: Per-field visibility, as on Person.
     field_visibility: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     #: The organisation agreed to appear in the Data Food Consortium export.
