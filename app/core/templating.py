@@ -32,11 +32,17 @@ def has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
 
 
+def format_when(value) -> str:
+    """Format a moment for people: "samedi 12 décembre 2026, 09:00" (no seconds, no zone name)."""
+    return format_datetime(value, "EEEE d MMMM y, HH:mm")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["plain"] = plain_text
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
