@@ -238,3 +238,20 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+def wait_until(page, expression: str, timeout: float = 15_000) -> None:
+    """Poll a JavaScript condition from Python until it holds (timeout in ms).
+
+    Playwright's wait_for_function evaluates strings inside the page, which the site's
+    Content-Security-Policy (no 'unsafe-eval') forbids; page.evaluate goes through the DevTools
+    protocol instead.
+    """
+    import time
+
+    source = expression.strip()
+    js = source if source.startswith(("(", "function", "async")) else f"() => ({source})"
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(js):
+        assert time.monotonic() < deadline, f"still false after {timeout / 1000:.0f} s: {source}"
+        time.sleep(0.1)

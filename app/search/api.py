@@ -4,6 +4,7 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.core.routing import MAX_ID
 from app.search.operations import search
 from app.search.views import filters_from_args
 
@@ -18,7 +19,7 @@ blp = Blueprint(
 class SearchQuerySchema(Schema):
     q = fields.Str(load_default="", validate=validate.Length(max=200))
     kind = fields.List(fields.Str(), load_default=list)
-    theme = fields.List(fields.Int(), load_default=list)
+    theme = fields.List(fields.Int(validate=validate.Range(min=1, max=MAX_ID)), load_default=list)
     territory = fields.List(fields.Str(), load_default=list)
     page = fields.Int(load_default=1, validate=validate.Range(min=1, max=500))
     per_page = fields.Int(load_default=20, validate=validate.Range(min=1, max=100))

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core.routing import MAX_ID
 from app.search import operations
 from app.search.operations import KINDS, Filters, visibilities_for
 
@@ -21,6 +22,8 @@ def filters_from_args(args) -> Filters:
     try:
         theme_ids = tuple(int(t) for t in args.getlist("theme") if t)
     except ValueError:
+        abort(400, _("Thème invalide."))
+    if any(not 0 < t <= MAX_ID for t in theme_ids):
         abort(400, _("Thème invalide."))
     territories = tuple(t[:120] for t in args.getlist("territory") if t)
     return Filters(

@@ -12,7 +12,7 @@ from app.courses.models import ReplayProgress
 from app.demo import DemoContext
 from app.demo import accounts as demo_accounts
 from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_until
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,8 +44,8 @@ def live_server(app_factory):
 # is about the test server, not about the journey checked here.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_learner_journey_resumes_replay_where_it_stopped(live_server, make_user):
-    from playwright.sync_api import expect, sync_playwright
+def test_learner_journey_resumes_replay_where_it_stopped(live_server, make_user, browser):
+    from playwright.sync_api import expect
 
     app, base = live_server
     ctx = DemoContext(log=lambda *a: None, with_media=True)  # replays made with real ffmpeg
@@ -54,57 +54,53 @@ def test_learner_journey_resumes_replay_where_it_stopped(live_server, make_user)
     db.session.commit()
     learner = make_user(Role.LEARNER, email="margot@example.org", display_name="Margot")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="fr-FR")
-        page.set_default_timeout(15_000)
+    page = browser.new_page(locale="fr-FR")
+    page.set_default_timeout(15_000)
 
-        # Find the demo series in the catalogue.
-        page.goto(f"{base}/se-former/?q=tarification")
-        page.get_by_role("link", name="Tarification sociale", exact=True).click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Tarification sociale")
+    # Find the demo series in the catalogue.
+    page.goto(f"{base}/se-former/?q=tarification")
+    page.get_by_role("link", name="Tarification sociale", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tarification sociale")
 
-        # Sign in from the course page and register.
-        page.get_by_role("link", name="Se connecter pour s'inscrire").click()
-        page.get_by_label("Adresse e-mail").fill(learner.email)
-        page.get_by_label("Mot de passe").fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        page.get_by_role("button", name="M'inscrire à la formation").click()
-        expect(page.get_by_text("Vous êtes inscrit·e à cette formation.")).to_be_visible()
+    # Sign in from the course page and register.
+    page.get_by_role("link", name="Se connecter pour s'inscrire").click()
+    page.get_by_label("Adresse e-mail").fill(learner.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="M'inscrire à la formation").click()
+    expect(page.get_by_text("Vous êtes inscrit·e à cette formation.")).to_be_visible()
 
-        # The dashboard lists it with its next session.
-        page.goto(f"{base}/se-former/mon-espace")
-        expect(page.get_by_role("cell", name="Tarification sociale")).to_be_visible()
-        expect(page.get_by_text("En parler à sa communauté")).to_be_visible()
+    # The dashboard lists it with its next session.
+    page.goto(f"{base}/se-former/mon-espace")
+    expect(page.get_by_role("cell", name="Tarification sociale")).to_be_visible()
+    expect(page.get_by_text("En parler à sa communauté")).to_be_visible()
 
-        # Open the first replay, seek to 17 s (the player saves it), then leave.
-        page.goto(f"{base}/se-former/{demo.COURSE_SLUG}")
-        page.get_by_role("link", name="Voir le replay").first.click()
-        video = page.locator("video#replay-video")
-        expect(video).to_be_visible()
-        page.wait_for_function("document.getElementById('replay-video').readyState >= 1")
-        assert page.evaluate("document.getElementById('replay-video').duration") > 25
-        with page.expect_response(lambda r: "/progress" in r.url and r.request.method == "PUT"):
-            page.evaluate("document.getElementById('replay-video').currentTime = 17")
-        page.goto(f"{base}/se-former/mon-espace")
-        expect(page.get_by_role("heading", name="Reprendre la lecture")).to_be_visible()
+    # Open the first replay, seek to 17 s (the player saves it), then leave.
+    page.goto(f"{base}/se-former/{demo.COURSE_SLUG}")
+    page.get_by_role("link", name="Voir le replay").first.click()
+    video = page.locator("video#replay-video")
+    expect(video).to_be_visible()
+    wait_until(page, "document.getElementById('replay-video').readyState >= 1")
+    assert page.evaluate("document.getElementById('replay-video').duration") > 25
+    with page.expect_response(lambda r: "/progress" in r.url and r.request.method == "PUT"):
+        page.evaluate("document.getElementById('replay-video').currentTime = 17")
+    page.goto(f"{base}/se-former/mon-espace")
+    expect(page.get_by_role("heading", name="Reprendre la lecture")).to_be_visible()
 
-        # Come back: playback resumes within 5 s of where it stopped.
-        page.goto(f"{base}/se-former/{demo.COURSE_SLUG}")
-        page.get_by_role("link", name="Reprendre le replay").first.click()
-        page.wait_for_function(
-            "document.getElementById('replay-video').readyState >= 1"
-            " && document.getElementById('replay-video').currentTime > 0"
-        )
-        resumed = page.evaluate("document.getElementById('replay-video').currentTime")
-        assert abs(resumed - 17) <= 5, resumed
+    # Come back: playback resumes within 5 s of where it stopped.
+    page.goto(f"{base}/se-former/{demo.COURSE_SLUG}")
+    page.get_by_role("link", name="Reprendre le replay").first.click()
+    wait_until(
+        page,
+        "document.getElementById('replay-video').readyState >= 1"
+        " && document.getElementById('replay-video').currentTime > 0",
+    )
+    resumed = page.evaluate("document.getElementById('replay-video').currentTime")
+    assert abs(resumed - 17) <= 5, resumed
 
-        # Chapters are clickable and move the playhead.
-        page.get_by_role("button", name="Témoignage : le panier solidaire").click()
-        page.wait_for_function(
-            "Math.abs(document.getElementById('replay-video').currentTime - 16) < 1.5"
-        )
-        browser.close()
+    # Chapters are clickable and move the playhead.
+    page.get_by_role("button", name="Témoignage : le panier solidaire").click()
+    wait_until(page, "Math.abs(document.getElementById('replay-video').currentTime - 16) < 1.5")
 
     db.session.expire_all()
     progress = db.session.scalar(sa.select(ReplayProgress))

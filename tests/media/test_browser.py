@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.auth.models import Role
 from app.extensions import db
 from app.media.models import JobState, MediaAsset
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_until
 from tests.media.media_helpers import sha256_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.ffmpeg]
@@ -40,8 +40,10 @@ def test_upload_page_sends_the_file_and_opens_the_job_page(live_server, page, ma
     assert asset.jobs[-1].state == JobState.QUEUED
     # The job page: a progress bar with a text equivalent, updated by job.js from the JSON state.
     assert page.locator("#job-progress").get_attribute("max") == "100"
-    page.wait_for_function(
-        "document.getElementById('job-text').textContent.includes('En attente')", timeout=10_000
+    wait_until(
+        page,
+        "document.getElementById('job-text').textContent.includes('En attente')",
+        timeout=10_000,
     )
     assert page.locator("#job-text").get_attribute("aria-live") == "polite"
 
@@ -65,7 +67,8 @@ def test_montage_timeline_selects_a_passage_and_saves_the_edit(
     canvas = page.locator("#waveform")
     canvas.wait_for()
     # The peaks were fetched and drawn: some pixels of the canvas are not blank.
-    page.wait_for_function(
+    wait_until(
+        page,
         """() => {
             const c = document.getElementById('waveform');
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.podcasts import operations
+from tests.conftest import wait_until
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -80,62 +81,52 @@ def _episode(live, make_asset):
     return show, episode
 
 
-def test_player_chapters_speed_resume_and_copy(live, make_asset):
-    from playwright.sync_api import expect, sync_playwright
+def test_player_chapters_speed_resume_and_copy(live, make_asset, browser):
+    from playwright.sync_api import expect
 
     app, base = live
     show, episode = _episode(live, make_asset)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="fr-FR")
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+    context = browser.new_context(locale="fr-FR")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
 
-        page.goto(f"{base}/ecouter/")
-        page.get_by_role("button", name="Copier l'adresse").first.click()
-        expect(page.locator(".copy-status").first).to_have_text("Adresse copiée.")
-        copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied == f"{base}/feeds/paroles.xml"
+    page.goto(f"{base}/ecouter/")
+    page.get_by_role("button", name="Copier l'adresse").first.click()
+    expect(page.locator(".copy-status").first).to_have_text("Adresse copiée.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{base}/feeds/paroles.xml"
 
-        page.goto(f"{base}/ecouter/paroles/{episode.id}")
-        audio = page.locator("#podcast-audio")
-        page.wait_for_function("() => document.getElementById('podcast-audio').readyState >= 1")
-        page.get_by_role("button", name="Questions").click()
-        page.wait_for_function("() => document.getElementById('podcast-audio').currentTime >= 99.5")
-        page.get_by_label("Vitesse").select_option("1.5")
-        assert audio.evaluate("a => a.playbackRate") == 1.5
-        audio.evaluate("a => a.pause()")
+    page.goto(f"{base}/ecouter/paroles/{episode.id}")
+    audio = page.locator("#podcast-audio")
+    wait_until(page, "() => document.getElementById('podcast-audio').readyState >= 1")
+    page.get_by_role("button", name="Questions").click()
+    wait_until(page, "() => document.getElementById('podcast-audio').currentTime >= 99.5")
+    page.get_by_label("Vitesse").select_option("1.5")
+    assert audio.evaluate("a => a.playbackRate") == 1.5
+    audio.evaluate("a => a.pause()")
 
-        page.evaluate(f"localStorage.setItem('podcast-{episode.guid}', '42')")
-        page.reload()
-        page.wait_for_function("() => document.getElementById('podcast-audio').currentTime >= 41.5")
-        expect(page.locator(".resume-status")).to_have_text("Reprise à 0:42.")
-        assert audio.evaluate("a => a.playbackRate") == 1.5  # the speed is remembered too
-        browser.close()
+    page.evaluate(f"localStorage.setItem('podcast-{episode.guid}', '42')")
+    page.reload()
+    wait_until(page, "() => document.getElementById('podcast-audio').currentTime >= 41.5")
+    expect(page.locator(".resume-status")).to_have_text("Reprise à 0:42.")
+    assert audio.evaluate("a => a.playbackRate") == 1.5  # the speed is remembered too
 
 
-def test_episode_page_passes_axe(live, make_asset):
-    from playwright.sync_api import sync_playwright
+def test_episode_page_passes_axe(live, make_asset, browser):
 
     app, base = live
     show, episode = _episode(live, make_asset)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="fr-FR")
-        for path in (f"/ecouter/paroles/{episode.id}", "/ecouter/", "/ecouter/paroles/"):
-            page.goto(base + path)
-            page.add_script_tag(url=f"{base}/static/vendor/axe.min.js")
-            result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
-            serious = [
-                v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")
-            ]
-            assert serious == [], (path, serious)
-        browser.close()
+    page = browser.new_page(locale="fr-FR")
+    for path in (f"/ecouter/paroles/{episode.id}", "/ecouter/", "/ecouter/paroles/"):
+        page.goto(base + path)
+        page.add_script_tag(url=f"{base}/static/vendor/axe.min.js")
+        result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
+        serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], (path, serious)
 
 
-def test_only_the_embed_player_can_be_framed_by_another_site(live, make_asset, other_site):
-    from playwright.sync_api import sync_playwright
+def test_only_the_embed_player_can_be_framed_by_another_site(live, make_asset, other_site, browser):
 
     app, base = live
     show, episode = _episode(live, make_asset)
@@ -145,16 +136,13 @@ def test_only_the_embed_player_can_be_framed_by_another_site(live, make_asset, o
         f'<iframe id="embed" src="{base}/ecouter/embed/{episode.guid}"></iframe>'
         f'<iframe id="page" src="{base}/ecouter/paroles/{episode.id}"></iframe>'
     )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(f"{site}/index.html")
-        page.wait_for_timeout(1500)
-        frames = {f.url: f for f in page.frames}
-        embed = frames[f"{base}/ecouter/embed/{episode.guid}"]
-        assert embed.locator("h1").inner_text() == "Léa, maraîchère"
-        assert embed.locator("audio").count() == 1
-        blocked = [f for f in page.frames if f.url.endswith(f"/ecouter/paroles/{episode.id}")]
-        # The ordinary page refuses to be framed: Chromium shows an error page instead.
-        assert not blocked or blocked[0].locator("h1").count() == 0
-        browser.close()
+    page = browser.new_page()
+    page.goto(f"{site}/index.html")
+    page.wait_for_timeout(1500)
+    frames = {f.url: f for f in page.frames}
+    embed = frames[f"{base}/ecouter/embed/{episode.guid}"]
+    assert embed.locator("h1").inner_text() == "Léa, maraîchère"
+    assert embed.locator("audio").count() == 1
+    blocked = [f for f in page.frames if f.url.endswith(f"/ecouter/paroles/{episode.id}")]
+    # The ordinary page refuses to be framed: Chromium shows an error page instead.
+    assert not blocked or blocked[0].locator("h1").count() == 0

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.media.models import AssetKind, AssetStatus, MediaAsset, Rendition, RenditionKind
 from app.media.operations import store_file
 from app.podcasts import operations
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.ffmpeg]
 
@@ -73,8 +73,9 @@ def podcasts(app, tmp_path):
         asset = MediaAsset(title=title, kind=AssetKind.AUDIO, status=AssetStatus.READY,
                            duration_s=20.0, ready_dt=utcnow())  # fmt: skip
         asset.renditions.append(
-            Rendition(kind=RenditionKind.AUDIO_EDITION, file=stored, duration_s=20.0,
-                      bitrate=32_000)  # fmt: skip
+            Rendition(
+                kind=RenditionKind.AUDIO_EDITION, file=stored, duration_s=20.0, bitrate=32_000
+            )  # fmt: skip
         )
         db.session.add(asset)
         db.session.flush()
@@ -110,7 +111,7 @@ def test_listener_subscribes_from_the_podcasts_page(live_server, tab, lang, podc
     says(button, lang, "copy")
     shown = card.locator("input.feed-url").input_value()
     button.click()
-    tab.wait_for_function("document.querySelector('.show-card .copy-status').textContent !== ''")
+    wait_until(tab, "document.querySelector('.show-card .copy-status').textContent !== ''")
     copied = tab.evaluate("navigator.clipboard.readText()")
     assert copied == shown == f"{live_server.url}/feeds/paroles.xml"
     # The members-only show offers no public address.
