@@ -33,6 +33,7 @@ from app.extensions import db  # noqa: E402
 from app.media.models import AssetKind, AssetStatus, MediaAsset, Rendition, RenditionKind  # noqa: E402
 from app.media.operations import store_file  # noqa: E402
 from app.podcasts import operations, syndication  # noqa: E402
+from bench.common import report
 from feeds.podcast import build_podcast_feed  # noqa: E402
 
 T0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -194,6 +195,7 @@ def main() -> None:
             cold = count_queries(client, url)
             warm = count_queries(client, url)
             print(f"  {n:>5} episodes: cold build {cold:>2} queries, cached {warm:>2} queries")
+            report(f"SQL queries, cold feed of {n} episodes", cold, "queries")
 
         now = app.extensions["podcasts"]["clock"]()
         with app.test_request_context():
@@ -239,6 +241,7 @@ def main() -> None:
         print(f"  ours (load rows + validate + build): {ours_s * 1000:8.1f} ms")
         print(f"  bare feedgen from in-memory data:    {bare_s * 1000:8.1f} ms")
         print(f"  ratio ours / bare (median of pairs): {ratio:8.2f}")
+        report("feed cold build vs bare feedgen", ours_s * 1000, "ms", baseline=bare_s * 1000)
         print(f"    of which: load rows {load_s * 1000:.0f} ms, rows → builder input "
               f"{input_s * 1000:.0f} ms, validated build {build_s * 1000:.0f} ms "
               f"(the builder alone is {build_s / bare_s:.2f} × bare)")
@@ -267,6 +270,7 @@ def main() -> None:
         print(f"  cached feed:  {cached_s * 1000:8.2f} ms")
         print(f"  static file:  {static_s * 1000:8.2f} ms")
         print(f"  ratio feed / static: {cached_s / static_s:8.2f}")
+        report("cached feed vs static file", cached_s * 1000, "ms", baseline=static_s * 1000)
         # Without the few seconds' trust in the last stamp: one aggregate query per request.
         app.extensions["podcasts"]["feed_cache"].stamp_ttl_s = 0
         strict_s = timed(cached, args.repeat)

@@ -33,6 +33,8 @@ def main(names: list[str]) -> int:
         for line in proc.stdout.splitlines():
             if line.startswith("BENCH "):
                 rows.append({"bench": script.stem, **json.loads(line[6:])})
+            else:
+                print("   " + line, flush=True)  # figures a benchmark prints in its own words
         if proc.returncode != 0:
             failed.append(script.stem)
             print(proc.stderr[-3000:], file=sys.stderr)
