@@ -2,10 +2,6 @@
 
 import hashlib
 import io
-import socket
-import subprocess
-import sys
-import time
 import tracemalloc
 
 import pytest
@@ -158,49 +154,6 @@ def test_local_serving_supports_range_head_and_etag(app, client):
 
 
 # --- S3 through moto's server on loopback -------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    """Run moto's S3 server in its own process on loopback (its memory is not ours)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("moto server did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture
-def s3_config(s3_endpoint, monkeypatch):
-    import boto3
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    bucket = f"cc-{time.monotonic_ns()}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket
-    )
-    return {"backend": "s3", "endpoint_url": s3_endpoint, "bucket": bucket}
 
 
 @pytest.mark.services

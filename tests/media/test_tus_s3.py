@@ -2,9 +2,7 @@
 
 import hashlib
 import os
-import socket
 import subprocess
-import sys
 import time
 import tracemalloc
 
@@ -31,48 +29,19 @@ pytestmark = pytest.mark.services
 MiB = 1024 * 1024
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("moto server did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 @pytest.fixture
-def s3_app(app_factory, moto_endpoint, monkeypatch, tmp_path):
+def s3_app(app_factory, s3_endpoint, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     bucket = f"tus-{time.monotonic_ns()}"
-    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
         Bucket=bucket
     )
     application = app_factory(
         SERVER_NAME=None,
         STORAGE={
             "backend": "s3",
-            "endpoint_url": moto_endpoint,
+            "endpoint_url": s3_endpoint,
             "bucket": bucket,
             "multipart_threshold": 5 * MiB,
             "multipart_chunksize": 5 * MiB,

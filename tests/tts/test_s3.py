@@ -8,7 +8,6 @@ from app.media.models import JobState, RenditionKind
 from app.media.storage import get_storage
 from app.media.tagging import read_chapters
 from app.tts import operations, pipeline
-from tests.test_storage import s3_config, s3_endpoint  # noqa: F401 - fixtures
 from tests.tts.conftest import GUIDE_CHAPTERS, GUIDE_TEXT, create_guide, publish_revision
 
 pytestmark = [pytest.mark.services, pytest.mark.espeak, pytest.mark.ffmpeg]
@@ -21,7 +20,7 @@ def _run(resource):
     return operations.get_edition(resource.id)
 
 
-def test_the_section_cache_and_the_edition_live_in_the_bucket(app_factory, s3_config):  # noqa: F811
+def test_the_section_cache_and_the_edition_live_in_the_bucket(app_factory, s3_config):
     application = app_factory(STORAGE=s3_config, TTS_SPEED=260, TTS_ENGINE="espeak")
     with application.app_context():
         resource = create_guide(slug="guide-sur-s3")
