@@ -59,6 +59,8 @@ def main(argv: list[str]) -> int:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "Message",  # app/core/i18n.py: sentences stored by workers, translated when read
             "--no-location",
             "-o",
             str(POT),

@@ -1,0 +1,98 @@
+"""Sentences written by workers and stored in the database, shown in each reader's language.
+
+A worker has no reader: it fails a job in the middle of the night and stores why. Storing the
+French text would leave English pages half French; storing a code would lose the details. A
+:class:`Message` keeps both the source sentence (its msgid, French) and its values, and a column
+of type :class:`MessageText` stores that pair, so the page translates it when it is read::
+
+    job.error = Message("La piste audio dure %(duration)s : au-delà de la limite.", duration="5 h")
+    {{ job.error }}            {# in the reader's language #}
+    job.error.translated()     # for JSON answers
+
+As a ``str`` a Message is its French text, so logs, comparisons and ``in`` read naturally.
+``scripts/translations.py extract`` collects ``Message("...")`` calls like ``_("...")``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import escape
+
+
+class Message(str):
+    """A translatable sentence with its values; the str value is the French rendering."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, /, **params: Any) -> Message:
+        text = msgid % params if params else msgid
+        message = super().__new__(cls, text)
+        message.msgid = msgid
+        message.params = params
+        return message
+
+    def translated(self) -> str:
+        """The sentence in the current request's language (French outside a request)."""
+        from flask import has_app_context
+        from flask_babel import gettext
+
+        if not has_app_context():
+            return str.__str__(self)
+        return gettext(self.msgid, **self.params) if self.params else gettext(self.msgid)
+
+    def __html__(self) -> str:
+        return str(escape(self.translated()))
+
+    def __str__(self) -> str:
+        return self.translated()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.translated(), spec)
+
+    def __reduce__(self):  # pickling (Celery results, caches) keeps the msgid and values
+        return (_rebuild, (self.msgid, self.params))
+
+    def to_json(self) -> str:
+        return json.dumps({"msgid": self.msgid, "params": self.params}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, value: str) -> Message | None:
+        """Read back what :meth:`to_json` wrote; None when ``value`` is plain text."""
+        if not value.startswith('{"msgid"'):
+            return None
+        try:
+            data = json.loads(value)
+            return cls(data["msgid"], **data.get("params", {}))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _rebuild(msgid: str, params: dict[str, Any]) -> Message:
+    return Message(msgid, **params)
+
+
+def translated(value: Any) -> Any:
+    """``value`` in the reader's language when it is a Message, unchanged otherwise."""
+    return value.translated() if isinstance(value, Message) else value
+
+
+class MessageText(sa.types.TypeDecorator):
+    """A text column that stores a :class:`Message` as its msgid and values (JSON), plain
+    strings as they are, and gives back a Message or a str."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, Message):
+            return value.to_json()
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Message.from_json(value) or value

@@ -1,0 +1,66 @@
+"""Sentences stored by workers are shown in each reader's language."""
+
+import pickle
+
+import sqlalchemy as sa
+from flask_babel import refresh
+from markupsafe import Markup
+
+from app.core.i18n import Message, MessageText, translated
+
+
+def test_message_is_its_french_text_and_translates_when_read(app):
+    message = Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=3)
+    assert message == "Ligne 3 : écrivez « minutes:secondes Titre »."
+    assert "Ligne 3" in message
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert message.translated() == "Line 3: write “minutes:seconds Title”."
+        assert str(message) == "Line 3: write “minutes:seconds Title”."
+        assert f"{message}" == "Line 3: write “minutes:seconds Title”."
+        assert translated(message) == "Line 3: write “minutes:seconds Title”."
+        assert translated("plain") == "plain"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        refresh()  # the fixture's app context outlives the request and caches the locale
+        assert message.translated() == "Ligne 3 : écrivez « minutes:secondes Titre »."
+
+
+def test_message_is_escaped_in_templates(app):
+    message = Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n="<b>")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        html = app.jinja_env.from_string("{{ m }}").render(m=message)
+    assert html == str(Markup("Line &lt;b&gt;: write “minutes:seconds Title”."))
+
+
+def test_message_survives_json_and_pickle():
+    message = Message("Publication")
+    assert Message.from_json(message.to_json()).msgid == "Publication"
+    assert Message.from_json("texte libre") is None
+    assert Message.from_json('{"msgid" broken') is None
+    copy = pickle.loads(pickle.dumps(Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=2)))
+    assert copy.params == {"n": 2} and copy == "Ligne 2 : écrivez « minutes:secondes Titre »."
+
+
+def test_message_column_round_trips_messages_and_plain_text(app):
+    from app.extensions import db
+
+    table = sa.Table(
+        "i18n_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("text", MessageText),
+    )
+    with app.app_context():
+        with db.engine.begin() as connection:
+            table.create(connection)
+            try:
+                connection.execute(table.insert(), [
+                    {"id": 1, "text": Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=7)},
+                    {"id": 2, "text": "du texte écrit par une personne"},
+                    {"id": 3, "text": None},
+                ])
+                rows = dict(connection.execute(sa.select(table.c.id, table.c.text)).all())
+            finally:
+                table.drop(connection)
+    assert isinstance(rows[1], Message) and rows[1].params == {"n": 7}
+    assert rows[2] == "du texte écrit par une personne" and not isinstance(rows[2], Message)
+    assert rows[3] is None
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert rows[1].translated() == "Line 7: write “minutes:seconds Title”."
