@@ -36,7 +36,8 @@ def test_message_survives_json_and_pickle():
     assert Message.from_json(message.to_json()).msgid == "Publication"
     assert Message.from_json("texte libre") is None
     assert Message.from_json('{"msgid" broken') is None
-    copy = pickle.loads(pickle.dumps(Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=2)))
+    dumped = pickle.dumps(Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=2))
+    copy = pickle.loads(dumped)  # noqa: S301 - our own bytes
     assert copy.params == {"n": 2} and copy == "Ligne 2 : écrivez « minutes:secondes Titre »."
 
 
@@ -44,21 +45,28 @@ def test_message_column_round_trips_messages_and_plain_text(app):
     from app.extensions import db
 
     table = sa.Table(
-        "i18n_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+        "i18n_probe",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("text", MessageText),
     )
-    with app.app_context():
-        with db.engine.begin() as connection:
-            table.create(connection)
-            try:
-                connection.execute(table.insert(), [
-                    {"id": 1, "text": Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=7)},
+    with app.app_context(), db.engine.begin() as connection:
+        table.create(connection)
+        try:
+            connection.execute(
+                table.insert(),
+                [
+                    {
+                        "id": 1,
+                        "text": Message("Ligne %(n)s : écrivez « minutes:secondes Titre ».", n=7),
+                    },
                     {"id": 2, "text": "du texte écrit par une personne"},
                     {"id": 3, "text": None},
-                ])
-                rows = dict(connection.execute(sa.select(table.c.id, table.c.text)).all())
-            finally:
-                table.drop(connection)
+                ],
+            )
+            rows = dict(connection.execute(sa.select(table.c.id, table.c.text)).all())
+        finally:
+            table.drop(connection)
     assert isinstance(rows[1], Message) and rows[1].params == {"n": 7}
     assert rows[2] == "du texte écrit par une personne" and not isinstance(rows[2], Message)
     assert rows[3] is None
