@@ -72,3 +72,13 @@ def test_message_column_round_trips_messages_and_plain_text(app):
     assert rows[3] is None
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert rows[1].translated() == "Line 7: write “minutes:seconds Title”."
+
+
+def test_values_that_are_messages_are_translated_and_stored_too(app):
+    nested = Message("Présences enregistrées pour « %(title)s ».", title=Message("Erreur interne."))
+    assert nested == "Présences enregistrées pour « Erreur interne. »."
+    back = Message.from_json(nested.to_json())
+    assert isinstance(back.params["title"], Message)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert back.translated() == "Attendance saved for “Internal error.”."

@@ -36,13 +36,19 @@ class Message(str):
         return message
 
     def translated(self) -> str:
-        """The sentence in the current request's language (French outside a request)."""
+        """The sentence in the current request's language (French outside a request).
+
+        Values that are Messages themselves (a step's name inside a failure reason) are
+        translated too.
+        """
         from flask import has_app_context
         from flask_babel import gettext
 
         if not has_app_context():
             return str.__str__(self)
-        return gettext(self.msgid, **self.params) if self.params else gettext(self.msgid)
+        if not self.params:
+            return gettext(self.msgid)
+        return gettext(self.msgid, **{name: translated(v) for name, v in self.params.items()})
 
     def __html__(self) -> str:
         return str(escape(self.translated()))
@@ -54,10 +60,25 @@ class Message(str):
         return format(self.translated(), spec)
 
     def __reduce__(self):  # pickling (Celery results, caches) keeps the msgid and values
-        return (_rebuild, (self.msgid, self.params))
+        return (Message.from_dict, (self.to_dict(),))
+
+    def to_dict(self) -> dict[str, Any]:
+        params = {
+            name: value.to_dict() if isinstance(value, Message) else value
+            for name, value in self.params.items()
+        }
+        return {"msgid": self.msgid, "params": params}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        params = {
+            name: cls.from_dict(value) if isinstance(value, dict) and "msgid" in value else value
+            for name, value in (data.get("params") or {}).items()
+        }
+        return cls(data["msgid"], **params)
 
     def to_json(self) -> str:
-        return json.dumps({"msgid": self.msgid, "params": self.params}, ensure_ascii=False)
+        return json.dumps(self.to_dict(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, value: str) -> Message | None:
@@ -65,14 +86,9 @@ class Message(str):
         if not value.startswith('{"msgid"'):
             return None
         try:
-            data = json.loads(value)
-            return cls(data["msgid"], **data.get("params", {}))
-        except (ValueError, KeyError, TypeError):
+            return cls.from_dict(json.loads(value))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
-
-
-def _rebuild(msgid: str, params: dict[str, Any]) -> Message:
-    return Message(msgid, **params)
 
 
 def translated(value: Any) -> Any:
