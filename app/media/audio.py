@@ -15,6 +15,7 @@ from typing import Any
 
 import ffmpeg
 
+from app.core.i18n import Message
 from app.media.probe import MediaRejected
 from app.media.profiles import AudioEditionProfile, JingleProfile, WaveformProfile
 from app.media.runner import (
@@ -66,18 +67,60 @@ class AudioEditionResult:
 class AudioEditionError(Exception):
     """The edition could not be brought under the true-peak ceiling."""
 
+    def __init__(self, reason: Message):
+        super().__init__(reason)
+        self.reason = reason
 
-def build_loudness_scan(src: Path, *, channel_layout: str, keep_ranges: KeepRanges = None) -> Any:
-    """Measure integrated loudness and true peak of the first audio stream (video untouched).
 
-    The layout is pinned because the same mono signal reads −19, −16.5 or −13.5 LUFS depending
-    on whether ffmpeg sees it as unknown, mono or dual-mono.
+def build_programme(
+    src: Path,
+    *,
+    sample_rate: int,
+    channel_layout: str,
+    keep_ranges: KeepRanges = None,
+    intro: Path | None = None,
+    outro: Path | None = None,
+) -> Any:
+    """Return the audio stream of the edition: intro jingle, the kept content, outro jingle.
+
+    Every part is resampled and given the edition's layout first, so they join seamlessly and
+    the loudness scan and the encode see exactly the same signal.
     """
     _, sound = cut_streams(ffmpeg.input(local_arg(src)), keep_ranges, with_video=False)
+    parts = []
+    for path, part in ((intro, None), (None, sound), (outro, None)):
+        if path is not None:
+            part = ffmpeg.input(local_arg(path))["a:0"]
+        if part is not None:
+            parts.append(
+                part.filter("aresample", sample_rate).filter(
+                    "aformat", channel_layouts=channel_layout
+                )
+            )
+    return parts[0] if len(parts) == 1 else ffmpeg.concat(*parts, v=0, a=1)
+
+
+def build_loudness_scan(
+    src: Path,
+    *,
+    channel_layout: str,
+    keep_ranges: KeepRanges = None,
+    true_peak: bool = True,
+    programme: Any = None,
+) -> Any:
+    """Measure integrated loudness (and true peak) of the first audio stream (video untouched).
+
+    The layout is pinned because the same mono signal reads −19, −16.5 or −13.5 LUFS depending
+    on whether ffmpeg sees it as unknown, mono or dual-mono. ``true_peak=False`` skips the 4×
+    oversampling, the costly part, when only the loudness is needed (the source scan: the true
+    peak that matters is the encoded file's). ``programme`` replaces the source stream.
+    """
+    if programme is None:
+        _, programme = cut_streams(ffmpeg.input(local_arg(src)), keep_ranges, with_video=False)
     measured = (
-        sound.filter("aformat", channel_layouts=channel_layout)
+        programme.filter("aformat", channel_layouts=channel_layout)
         # framelog=verbose keeps the ten lines per second of momentary loudness out of the log.
-        .filter("ebur128", peak="true", framelog="verbose")
+        .filter("ebur128", peak="true" if true_peak else "none", framelog="verbose")
     )
     return ffmpeg.output(measured, "-", f="null", vn=None)
 
@@ -100,6 +143,8 @@ def parse_ebur128_summary(lines: Sequence[str]) -> Loudness:
             match = pattern.match(line)
             if match and name not in found:
                 found[name] = float(match.group(1))
+    if "peak" not in found and not any("Peak:" in line for line in lines[starts[-1] :]):
+        found["peak"] = float("nan")  # measured without true peak
     missing = set(_SUMMARY_FIGURES) - set(found)
     if missing:
         raise ValueError(f"incomplete ebur128 summary: {sorted(missing)} missing")
@@ -111,11 +156,23 @@ def parse_ebur128_summary(lines: Sequence[str]) -> Loudness:
 
 
 def measure_loudness(
-    src: Path, *, channel_layout: str, keep_ranges: KeepRanges = None, timeout: float | None = None
+    src: Path,
+    *,
+    channel_layout: str,
+    keep_ranges: KeepRanges = None,
+    timeout: float | None = None,
+    true_peak: bool = True,
+    programme: Any = None,
 ) -> Loudness:
     """Return the loudness of the file's first audio stream, in the given channel layout."""
     result = run_ffmpeg(
-        build_loudness_scan(src, channel_layout=channel_layout, keep_ranges=keep_ranges),
+        build_loudness_scan(
+            src,
+            channel_layout=channel_layout,
+            keep_ranges=keep_ranges,
+            true_peak=true_peak,
+            programme=programme,
+        ),
         timeout=timeout,
         tail_lines=80,
     )
@@ -130,15 +187,22 @@ def build_audio_edition(
     gain_db: float,
     limit_dbtp: float,
     keep_ranges: KeepRanges = None,
+    intro: Path | None = None,
+    outro: Path | None = None,
 ) -> Any:
-    """Encode the first audio stream (or its kept ranges) to MP3 with gain and a peak limiter."""
-    _, sound = cut_streams(ffmpeg.input(local_arg(src)), keep_ranges, with_video=False)
+    """Encode the first audio stream (or its kept ranges, between optional jingles) to MP3 with
+    gain and a peak limiter."""
+    sound = build_programme(
+        src,
+        sample_rate=profile.sample_rate,
+        channel_layout=profile.channel_layout,
+        keep_ranges=keep_ranges,
+        intro=intro,
+        outro=outro,
+    )
     processed = (
-        sound
-        # Resample and downmix first so the limiter sees the signal that gets encoded.
-        .filter("aresample", profile.sample_rate)
-        .filter("aformat", channel_layouts=profile.channel_layout)
-        .filter("volume", f"{gain_db:.2f}dB")
+        # The programme is resampled and downmixed already: the limiter sees what gets encoded.
+        sound.filter("volume", f"{gain_db:.2f}dB")
         # level=disabled: alimiter otherwise applies its own auto-gain and undoes the target;
         # latency=1 removes the lookahead delay so chapters stay aligned.
         .filter(
@@ -157,6 +221,7 @@ def build_audio_edition(
         audio_bitrate=profile.bitrate,
         ar=profile.sample_rate,
         ac=profile.channels,
+        compression_level=profile.encoder_quality,
         map_metadata=-1,
         id3v2_version=3,
     ).global_args(*PROGRESS_ARGS)
@@ -184,21 +249,38 @@ def make_audio_edition(
     duration: float | None = None,
     on_progress: ProgressCallback | None = None,
     timeout: float | None = None,
+    intro: Path | None = None,
+    outro: Path | None = None,
 ) -> AudioEditionResult:
     """Make the MP3 edition at the profile's loudness, checking true peak on the encoded file.
 
     MP3 encoding raises true peak (by about 3 dB on speech), so each encode is measured: over the
     ceiling, the limiter ceiling goes down; under it but off target, the gain is corrected and the
     spare headroom given back to the limiter. ``out`` only appears once an encode passes.
-    ``keep_ranges`` applies the montage; ``duration`` (of the result) drives the progress.
+    ``keep_ranges`` applies the montage; ``intro`` and ``outro`` are jingles played before and
+    after, normalised with the content as one programme; ``duration`` (of the result) drives
+    the progress.
     """
+    programme = {"keep_ranges": keep_ranges, "intro": intro, "outro": outro}
     source = measure_loudness(
-        src, channel_layout=profile.channel_layout, keep_ranges=keep_ranges, timeout=timeout
+        src,
+        channel_layout=profile.channel_layout,
+        timeout=timeout,
+        true_peak=False,  # only the encoded file's true peak matters
+        programme=build_programme(
+            src,
+            sample_rate=profile.sample_rate,
+            channel_layout=profile.channel_layout,
+            **programme,
+        ),
     )
     gain = profile.target_lufs - source.integrated_lufs
     if source.integrated_lufs <= SILENCE_LUFS or gain > profile.max_gain_db:
         raise MediaRejected(
-            "La piste audio est silencieuse ou presque : impossible d'en faire une version audio."
+            Message(
+                "La piste audio est silencieuse ou presque : "
+                "impossible d'en faire une version audio."
+            )
         )
     ceiling = profile.max_true_peak_dbtp
     limit = ceiling - profile.limiter_headroom_db
@@ -210,7 +292,7 @@ def make_audio_edition(
         for attempt in range(1, profile.max_attempts + 1):
             run = run_ffmpeg(
                 lambda tmp, gain=gain, limit=limit: build_audio_edition(
-                    src, tmp, profile, gain_db=gain, limit_dbtp=limit, keep_ranges=keep_ranges
+                    src, tmp, profile, gain_db=gain, limit_dbtp=limit, **programme
                 ),
                 output=candidate,
                 duration=duration,
@@ -250,8 +332,13 @@ def make_audio_edition(
                 gain -= overshoot + 0.5
         if best is None:
             raise AudioEditionError(
-                f"Pic vrai de {encoded.true_peak_dbtp:.1f} dBTP après {profile.max_attempts} "
-                f"essais, au-dessus du plafond de {ceiling:.1f} dBTP."
+                Message(
+                    "Pic vrai de %(peak).1f dBTP après %(attempts)d essais, au-dessus du "
+                    "plafond de %(ceiling).1f dBTP.",
+                    peak=encoded.true_peak_dbtp,
+                    attempts=profile.max_attempts,
+                    ceiling=ceiling,
+                )
             )
         os.replace(best_path, out)
         return dataclasses.replace(best, attempts=len(commands))

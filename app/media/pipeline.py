@@ -22,6 +22,7 @@ that raises is logged and does not fail the job.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -31,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.media import profiles
 from app.media.audio import (
@@ -52,6 +55,7 @@ from app.media.chapters import (
     Chapter,
     apply_keep_ranges,
     build_chapters_json,
+    shift_chapters,
     with_end_times,
 )
 from app.media.jobs import media_config
@@ -115,16 +119,17 @@ STEP_WEIGHTS = {
     "waveform": 0.05,
     "publish": 0.05,
 }
+#: Step names as the animator reads them (Messages: translated wherever they are shown).
 STEP_LABELS = {
-    "": "En attente",
-    "probe": "Analyse du fichier",
-    "validate": "Vérification",
-    "web_video": "Vidéo pour le web",
-    "images": "Affiche et vignettes",
-    "audio_edition": "Version audio",
-    "waveform": "Forme d'onde",
-    "publish": "Publication",
-    "cut": "Découpe du montage",
+    "": Message("En attente"),
+    "probe": Message("Analyse du fichier"),
+    "validate": Message("Vérification"),
+    "web_video": Message("Vidéo pour le web"),
+    "images": Message("Affiche et vignettes"),
+    "audio_edition": Message("Version audio"),
+    "waveform": Message("Forme d'onde"),
+    "publish": Message("Publication"),
+    "cut": Message("Découpe du montage"),
 }
 
 
@@ -150,43 +155,50 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def failure_reason(exc: BaseException, step: str) -> str:
-    """Return the sentence shown to the animator for a failed job."""
-    label = STEP_LABELS.get(step, step)
+    """Return the sentence shown to the animator for a failed job (translated when read)."""
+    label = STEP_LABELS.get(step) or step
     if isinstance(exc, MediaRejected):
-        return exc.reason
+        return exc.reason  # a Message, translated when read
     if isinstance(exc, AudioEditionError):
-        return f"La version audio n'a pas pu être produite : {exc}"
+        return Message("La version audio n'a pas pu être produite : %(why)s", why=exc.reason)
     if isinstance(exc, FFmpegTimeout):
-        return (
-            f"L'étape « {label} » a dépassé le délai prévu pour cette durée d'enregistrement. "
-            "Relancez le traitement ; si cela se reproduit, prévenez l'équipe technique."
+        return Message(
+            "L'étape « %(step)s » a dépassé le délai prévu pour cette durée d'enregistrement. "
+            "Relancez le traitement ; si cela se reproduit, prévenez l'équipe technique.",
+            step=label,
         )
     if isinstance(exc, FFmpegError):
         if exc.is_input_error:
-            return (
-                "Le fichier source est illisible ou corrompu par endroits "
-                f"({exc.log_tail[-1] if exc.log_tail else 'erreur de lecture'}). "
-                "Exportez à nouveau l'enregistrement et renvoyez-le."
+            return Message(
+                "Le fichier source est illisible ou corrompu par endroits (%(detail)s). "
+                "Exportez à nouveau l'enregistrement et renvoyez-le.",
+                detail=exc.log_tail[-1] if exc.log_tail else Message("erreur de lecture"),
             )
-        return f"L'étape « {label} » a échoué : {exc.message}"
+        return Message("L'étape « %(step)s » a échoué : %(detail)s", step=label, detail=exc.message)
     if type(exc).__name__ == "SoftTimeLimitExceeded":
-        return (
+        return Message(
             "Le traitement a dépassé la durée maximale prévue pour cet enregistrement. "
             "Relancez-le ; si cela se reproduit, prévenez l'équipe technique."
         )
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return (
+        return Message(
             "Espace disque insuffisant pour enregistrer les fichiers produits : libérez de la "
             "place ou prévenez l'équipe technique, puis relancez. L'original est conservé."
         )
     if isinstance(exc, StorageError):
-        return "Le fichier d'origine est introuvable dans le stockage : renvoyez-le."
+        return Message("Le fichier d'origine est introuvable dans le stockage : renvoyez-le.")
     if is_transient(exc):
-        return (
-            f"Erreur passagère pendant l'étape « {label} » ({type(exc).__name__}) : "
-            "le traitement peut être relancé."
+        return Message(
+            "Erreur passagère pendant l'étape « %(step)s » (%(error)s) : "
+            "le traitement peut être relancé.",
+            step=label,
+            error=type(exc).__name__,
         )
-    return f"Erreur interne pendant l'étape « {label} » ({type(exc).__name__})."
+    return Message(
+        "Erreur interne pendant l'étape « %(step)s » (%(error)s).",
+        step=label,
+        error=type(exc).__name__,
+    )
 
 
 @dataclass
@@ -504,7 +516,7 @@ def _run_process(job: ProcessingJob, run: JobRun, work: str) -> list[Output]:
     asset = job.asset
     original = asset.original
     if original is None:
-        raise MediaRejected("Ce média n'a pas de fichier d'origine.")
+        raise MediaRejected(Message("Ce média n'a pas de fichier d'origine."))
     storage = get_storage(original.backend)
     with storage.local_path(original.key) as src:
         with run.step(job, "probe"):
@@ -538,32 +550,37 @@ def _make_outputs(
     outputs: list[Output] = []
     poster_path = None
     first_run = not any(r.is_current for r in asset.renditions)
-    if result.video is not None:
-        with run.step(job, "web_video"):
-            outputs.append(_web_video(run, src, result, work, timeout))
-        with run.step(job, "images"):
-            images = _images(run, outputs[0].path, work, timeout)
-            outputs += images
-            poster_path = os.path.join(work, "cover.jpg")
-            shutil.copyfile(images[0].path, poster_path)  # the poster file moves to storage
-        if first_run:
-            # Nothing online yet: the replay plays now, before the audio edition is made.
-            _attach(job, outputs, final=False)
-            db.session.commit()
-    with run.step(job, "audio_edition"):
-        outputs.append(
-            _audio_edition(
-                run,
-                src,
-                work,
-                duration,
-                timeout,
-                title=title,
-                chapters=chapters,
-                metadata=metadata,
-                poster_path=poster_path,
+    with contextlib.ExitStack() as stack:
+        jingles = _local_jingles(stack, metadata)
+        edition = _EditionMaker(src, work, duration, timeout, jingles)
+        if result.video is not None:
+            # The audio edition reads only the audio: it runs beside the video steps, on the
+            # other core, and is usually done by the time the replay is online.
+            edition.start_in_background(stack)
+            with run.step(job, "web_video"):
+                outputs.append(_web_video(run, src, result, work, timeout))
+            with run.step(job, "images"):
+                images = _images(run, outputs[0].path, work, timeout)
+                outputs += images
+                poster_path = os.path.join(work, "cover.jpg")
+                shutil.copyfile(images[0].path, poster_path)  # the poster file moves to storage
+            if first_run:
+                # Nothing online yet: the replay plays now, before the audio edition is ready.
+                _attach(job, outputs, final=False)
+                db.session.commit()
+        with run.step(job, "audio_edition"):
+            made = edition.result(on_progress=run.on_progress)
+            outputs.append(
+                _audio_edition_output(
+                    run,
+                    made,
+                    edition,
+                    title=title,
+                    chapters=chapters,
+                    metadata=metadata,
+                    poster_path=poster_path,
+                )
             )
-        )
     with run.step(job, "waveform"):
         outputs.append(_waveform(src, work, timeout))
         if chapters:
@@ -612,10 +629,16 @@ def _verified_video(path: str, name: str, expected: float | None, info: dict) ->
     """Probe the made file: it must be H.264 with the expected duration before it is published."""
     made = probe(path)
     if made.video is None or made.video.codec != "h264":
-        raise FFmpegError("la vidéo produite n'est pas en H.264", [], [])
+        raise FFmpegError(Message("la vidéo produite n'est pas en H.264"), [], [])
     if expected and made.duration and abs(made.duration - expected) > max(1.0, 0.02 * expected):
         raise FFmpegError(
-            f"la vidéo produite dure {made.duration:.1f} s au lieu de {expected:.1f} s", [], []
+            Message(
+                "la vidéo produite dure %(made).1f s au lieu de %(expected).1f s",
+                made=made.duration,
+                expected=expected,
+            ),
+            [],
+            [],
         )
     width, height = made.video.display_size
     return Output(
@@ -701,23 +724,84 @@ def _jpeg_size(path: str) -> tuple[int | None, int | None]:
         return image.size
 
 
-def _audio_edition(
+@dataclass(frozen=True)
+class Jingle:
+    """An intro or outro jingle, as a local file, and how long it plays."""
+
+    path: str
+    duration_s: float
+
+
+def _local_jingles(stack: contextlib.ExitStack, metadata: dict) -> dict[str, Jingle]:
+    """Fetch the show's jingles (``intro_jingle`` / ``outro_jingle`` StoredFiles) locally."""
+    jingles = {}
+    for place in ("intro", "outro"):
+        stored = metadata.get(f"{place}_jingle")
+        if stored is None:
+            continue
+        path = stack.enter_context(get_storage(stored.backend).local_path(stored.key))
+        jingles[place] = Jingle(path=os.fspath(path), duration_s=probe(path).duration or 0.0)
+    return jingles
+
+
+class _EditionMaker:
+    """Make the audio edition now, or in a background thread while the video is processed.
+
+    The background run touches no database session (not thread-safe) and reports no
+    progress: the video steps drive the bar; the job waits for it in its own step.
+    """
+
+    def __init__(self, src, work: str, duration: float, timeout: float, jingles):
+        self.src = src
+        self.out = os.path.join(work, "audio.mp3")
+        self.jingles: dict[str, Jingle] = jingles
+        self.duration = duration + sum(j.duration_s for j in jingles.values())
+        self.timeout = timeout
+        self.profile = profiles.PODCAST_MONO
+        self.future: Future | None = None
+
+    def _make(self, on_progress=None):
+        return make_audio_edition(
+            self.src,
+            self.out,
+            self.profile,
+            duration=self.duration,
+            on_progress=on_progress,
+            timeout=self.timeout,
+            intro=self.jingles["intro"].path if "intro" in self.jingles else None,
+            outro=self.jingles["outro"].path if "outro" in self.jingles else None,
+        )
+
+    def start_in_background(self, stack: contextlib.ExitStack) -> None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-edition")
+        # Leaving the stack (even on failure) waits for the thread: the work folder it writes
+        # into is removed afterwards, and ffmpeg is bounded by its timeout.
+        stack.callback(executor.shutdown, wait=True)
+        self.future = executor.submit(self._make)
+
+    def result(self, *, on_progress=None):
+        if self.future is None:
+            return self._make(on_progress)
+        return self.future.result()
+
+    @property
+    def intro_s(self) -> float:
+        return self.jingles["intro"].duration_s if "intro" in self.jingles else 0.0
+
+
+def _audio_edition_output(
     run: JobRun,
-    src,
-    work: str,
-    duration: float,
-    timeout: float,
+    result,
+    edition: _EditionMaker,
     *,
     title: str,
     chapters: list[Chapter],
     metadata: dict,
     poster_path: str | None,
 ) -> Output:
-    profile = profiles.PODCAST_MONO
-    out = os.path.join(work, "audio.mp3")
-    result = make_audio_edition(
-        src, out, profile, duration=duration, on_progress=run.on_progress, timeout=timeout
-    )
+    """Tag the made edition (cover, chapters shifted past the intro) and describe it."""
+    profile = edition.profile
+    out = result.path
     run.record(result.commands)
     cover = metadata.get("cover")
     cover_mime = metadata.get("cover_mime", "image/jpeg")
@@ -728,15 +812,26 @@ def _audio_edition(
     write_tags(
         out,
         title=metadata.get("title") or title,
-        duration=made.duration or duration,
+        duration=made.duration or edition.duration,
         speakers=metadata.get("speakers") or (),
         series=metadata.get("series"),
         date=metadata.get("date"),
         comment=metadata.get("comment"),
         cover=cover,
         cover_mime=cover_mime,
-        chapters=chapters,
+        chapters=shift_chapters(chapters, edition.intro_s) if edition.intro_s else chapters,
     )
+    info = {
+        "integrated_lufs": result.integrated_lufs,
+        "true_peak_dbtp": result.true_peak_dbtp,
+        "target_lufs": profile.target_lufs,
+        "gain_db": result.gain_db,
+        "source_lufs": result.source.integrated_lufs,
+        "attempts": result.attempts,
+        "profile": f"{profile.name}-v{profile.recipe_version}",
+    }
+    if edition.jingles:
+        info["jingles"] = {place: round(j.duration_s, 3) for place, j in edition.jingles.items()}
     return Output(
         kind=RenditionKind.AUDIO_EDITION,
         path=out,
@@ -744,15 +839,7 @@ def _audio_edition(
         content_type="audio/mpeg",
         duration_s=made.duration,
         bitrate=made.bit_rate,
-        info={
-            "integrated_lufs": result.integrated_lufs,
-            "true_peak_dbtp": result.true_peak_dbtp,
-            "target_lufs": profile.target_lufs,
-            "gain_db": result.gain_db,
-            "source_lufs": result.source.integrated_lufs,
-            "attempts": result.attempts,
-            "profile": f"{profile.name}-v{profile.recipe_version}",
-        },
+        info=info,
     )
 
 
@@ -808,7 +895,7 @@ def _run_edit(job: ProcessingJob, run: JobRun, work: str) -> list[Output]:
         cuts=[(float(a), float(b)) for a, b in edit.get("cuts") or []],
     )
     if not keep or sum(b - a for a, b in keep) < profiles.LIMITS.min_duration_s:
-        raise MediaRejected("Le montage ne garde presque rien de l'enregistrement.")
+        raise MediaRejected(Message("Le montage ne garde presque rien de l'enregistrement."))
     original = asset.original
     base_video = base_rendition(asset, RenditionKind.WEB_VIDEO)
     with get_storage(original.backend).local_path(original.key) as src:
@@ -873,14 +960,14 @@ def _edit_outputs(job, run, cut_wav, edited_video, result, work, chapters) -> li
             images = _images(run, edited_video, work, timeout)
             poster_path = images[0].path
             outputs += images
-    with run.step(job, "audio_edition"):
+    with run.step(job, "audio_edition"), contextlib.ExitStack() as stack:
+        edition = _EditionMaker(cut_wav, work, duration, timeout, _local_jingles(stack, metadata))
+        made = edition.result(on_progress=run.on_progress)
         outputs.append(
-            _audio_edition(
+            _audio_edition_output(
                 run,
-                cut_wav,
-                work,
-                duration,
-                timeout,
+                made,
+                edition,
                 title=asset.title,
                 chapters=chapters,
                 metadata=metadata,

@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+import time
 
 import ffmpeg
 import pytest
@@ -270,14 +271,23 @@ def test_failed_reprocess_leaves_the_ready_asset_online(app, h264_mp4, monkeypat
 
 
 def test_first_processing_publishes_the_replay_before_the_audio_edition(app, h264_mp4, monkeypatch):
+    """The audio edition runs beside the video steps; the replay never waits for it."""
     seen = {}
     real = pipeline.make_audio_edition
 
-    def spy(*args, **kwargs):
-        with db.engine.connect() as conn:  # what a page request would see now
-            seen["kinds"] = set(
+    def current_kinds():
+        with app.app_context(), db.engine.connect() as conn:  # what a page request would see
+            return set(
                 conn.execute(sa.select(Rendition.kind).where(Rendition.is_current)).scalars()
             )
+
+    def spy(*args, **kwargs):
+        # Hold the audio edition back until the replay is online (or give up after a minute:
+        # a pipeline that waited for the edition before publishing the replay fails here).
+        deadline = time.monotonic() + 60
+        while "web_video" not in current_kinds() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        seen["kinds"] = current_kinds()
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "make_audio_edition", spy)
@@ -286,3 +296,42 @@ def test_first_processing_publishes_the_replay_before_the_audio_edition(app, h26
     assert seen["kinds"] == {"web_video", "poster", "storyboard"}
     assert fresh(job.id).state == JobState.SUCCEEDED
     assert len(db.session.scalars(sa.select(Rendition)).all()) == 5
+
+
+def test_jingles_wrap_the_audio_edition_and_push_the_chapters(app, h264_mp4, tmp_path):
+    """A show's intro and outro play around the content, normalised with it as one programme;
+    the ID3 chapters move by the intro's length; the replay and the waveform do not change."""
+    from app.media.audio import build_jingle
+    from app.media.profiles import JINGLES
+    from app.media.runner import run_ffmpeg
+
+    jingles = {}
+    for place, notes in (("intro", JINGLES.intro_frequencies), ("outro", (440.0, 330.0))):
+        wav = tmp_path / f"{place}.wav"
+        run_ffmpeg(lambda tmp, notes=notes: build_jingle(tmp, notes, JINGLES), output=wav)
+        with wav.open("rb") as fh:
+            jingles[f"{place}_jingle"] = store_file(fh, wav.name, prefix="media/jingles")
+    db.session.commit()
+    intro_s = JINGLES.note_s * len(JINGLES.intro_frequencies)
+    outro_s = JINGLES.note_s * 2
+
+    provider = pipeline.register_metadata_provider(lambda asset: dict(jingles))
+    try:
+        asset, job = make_asset(h264_mp4, chapters=CHAPTERS, title="Les paniers")
+        assert run(job.id) == "succeeded"
+    finally:
+        pipeline._metadata_providers.remove(provider)
+    asset = fresh(job.id).asset
+    audio = asset.rendition(RenditionKind.AUDIO_EDITION)
+    length = float(ffmpeg.probe(str(local(audio)))["format"]["duration"])
+    assert length == pytest.approx(8 + intro_s + outro_s, abs=0.15)
+    assert audio.info["jingles"] == {"intro": pytest.approx(intro_s, abs=0.01),
+                                     "outro": pytest.approx(outro_s, abs=0.01)}  # fmt: skip
+    integrated, peak = ebur128(local(audio), "mono")
+    assert integrated == pytest.approx(-19.0, abs=1.0) and peak <= -1.0
+    starts = [round(c.start, 2) for c in read_tags(local(audio)).chapters]
+    assert starts == [round(intro_s, 2), round(3 + intro_s, 2), round(6 + intro_s, 2)]
+    web = asset.rendition(RenditionKind.WEB_VIDEO)
+    assert float(ffmpeg.probe(str(local(web)))["format"]["duration"]) == pytest.approx(8, abs=0.2)
+    waveform = json.loads(local(asset.rendition(RenditionKind.WAVEFORM)).read_text())
+    assert waveform["length"] == pytest.approx(80, abs=2)
