@@ -5,6 +5,7 @@ keywords with defaults.
 """
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from flask import current_app
@@ -40,10 +41,13 @@ def process(self, job_id: int) -> str:
 
 @shared_task(name="media.sweep", acks_late=True)
 def sweep() -> dict:
-    """Re-enqueue stuck jobs and drop abandoned uploads (periodic)."""
+    """Re-enqueue stuck jobs, drop abandoned uploads, delete long-replaced renditions."""
+    from app.media.cleanup import prune_replaced_renditions
     from app.media.uploads import sweep_expired_uploads
 
     resent = jobs.sweep_stuck_jobs()
     dropped = sweep_expired_uploads()
     db.session.commit()
-    return {"resent": resent, "uploads_dropped": dropped}
+    retention = timedelta(seconds=current_app.config["MEDIA"]["replaced_retention_s"])
+    pruned = prune_replaced_renditions(retention=retention)
+    return {"resent": resent, "uploads_dropped": dropped, "renditions_deleted": pruned}
