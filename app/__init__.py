@@ -52,7 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
 
     extensions.db.init_app(app)
-    extensions.migrate.init_app(app, extensions.db, directory=str(ROOT / "migrations"))
+    if extensions.under_flask_command():
+        extensions.init_migrate(app)
     extensions.login_manager.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

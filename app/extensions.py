@@ -8,7 +8,6 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -32,11 +31,34 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 api = Api()
+
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_migrate(app: Flask) -> None:
+    """Attach Flask-Migrate (``flask db …``; the migration tests call it too).
+
+    Alembic and Mako weigh about 12 MB that a web or worker process never uses, so
+    ``create_app`` attaches it only under the ``flask`` command.
+    """
+    from flask_migrate import Migrate
+
+    if "migrate" not in app.extensions:
+        Migrate(app, db, directory=str(MIGRATIONS))
+
+
+def under_flask_command() -> bool:
+    """Tell whether the app is being built by the ``flask`` command line."""
+    import click
+    from flask.cli import ScriptInfo
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None
 
 
 def select_locale():

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, init_migrate
 from app.search.ddl import include_search_object
 from tests.conftest import make_config
 
@@ -18,6 +18,7 @@ from tests.conftest import make_config
 def _check_upgrade_matches_models(tmp_path, monkeypatch, url):
     monkeypatch.setenv("FLASK_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(make_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+    init_migrate(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -52,3 +53,23 @@ def test_migrations_build_the_model_schema_on_postgresql(tmp_path, monkeypatch):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_web_processes_do_not_load_alembic_but_the_flask_command_does(tmp_path):
+    """Alembic stays out of web and worker processes (memory); ``flask db`` still works."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "FLASK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FLASK_APP": "app",
+        "FLASK_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+    }
+    code = "from app import create_app; import sys; create_app(); print('alembic' in sys.modules)"
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert plain.stdout.strip() == "False", plain.stderr
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    heads = subprocess.run([flask, "db", "heads"], env=env, capture_output=True, text=True)
+    assert heads.returncode == 0, heads.stderr
+    assert "(head)" in heads.stdout
