@@ -8,6 +8,8 @@ Other features use three doors (see README "Media pipeline"):
 - ``app.media.jobs.enqueue_processing(asset)``: send an asset through the pipeline.
 """
 
+from typing import Any
+
 from flask import Flask
 
 #: Settings of the media feature; override with FLASK_MEDIA__<key> or the MEDIA test config.
@@ -32,9 +34,41 @@ MEDIA_DEFAULTS = {
     # Transient errors (storage, network) are retried by the task this many times, with backoff.
     "task_max_retries": 2,
     "sweep_interval_s": 300,
+    # Renditions replaced by a reprocess or an edit stay online this long (open players,
+    # podcast apps holding yesterday's feed), then the sweeper deletes them.
+    "replaced_retention_s": 7 * 24 * 3600,
     # Lifetime of signed URLs to members-only media.
     "signed_url_expiry_s": 6 * 3600,
 }
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - gettext's name for "mark now, translate when shown"
+    """Mark a French sentence for the catalogue; it is translated where it is shown."""
+    return msgid
+
+
+class SentenceError(Exception):
+    """An error whose message is a French sentence (its msgid) with its values.
+
+    The pure modules (probe, runner, the tts engines) must load without SQLAlchemy, which
+    ``app.core.i18n`` brings along: they raise the msgid, marked with ``N_``, and ``sentence``
+    makes it a ``Message`` (translated when read) once a page or a job row needs it.
+    """
+
+    def __init__(self, msgid: str, /, **params: Any):
+        # A Message given as is keeps its own msgid and values.
+        params = {**getattr(msgid, "params", {}), **params}
+        msgid = getattr(msgid, "msgid", msgid)
+        super().__init__(msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
+
+    @property
+    def sentence(self):
+        """The message as an ``app.core.i18n.Message``, in the reader's language when shown."""
+        from app.core.i18n import Message
+
+        return Message(self.msgid, **self.params)
 
 
 def init_app(app: Flask) -> None:

@@ -1,12 +1,14 @@
 """Media API: job and asset status for scripts (uploads go through the tus endpoint)."""
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.auth.models import Role
 from app.auth.security import role_required
+from app.core.i18n import translated
 from app.extensions import db
 from app.media.models import MediaAsset, ProcessingJob
 from app.media.serving import can_manage, media_url
@@ -28,7 +30,8 @@ class MediaJobSchema(Schema):
     progress = fields.Float(required=True, metadata={"description": "0 → 1"})
     eta_s = fields.Float(allow_none=True, metadata={"description": "secondes restantes"})
     attempts = fields.Int(required=True)
-    error = fields.Str(allow_none=True)
+    #: Stored as a Message: answered in the reader's language.
+    error = fields.Function(lambda j: translated(j.error), allow_none=True)
     worker = fields.Str(allow_none=True)
 
 
@@ -58,9 +61,9 @@ class MediaAssetSchema(Schema):
 def _asset(asset_id: int) -> MediaAsset:
     asset = db.session.get(MediaAsset, asset_id)
     if asset is None:
-        abort(404)
+        abort(404, description=_("Média introuvable."))
     if not can_manage(asset, current_user):
-        abort(403)
+        abort(403, description=_("Ce média appartient à une autre personne."))
     return asset
 
 
@@ -81,6 +84,6 @@ def get_job(job_id: int):
     """Return a processing job's state, step, progress and time left."""
     job = db.session.get(ProcessingJob, job_id)
     if job is None:
-        abort(404)
+        abort(404, description=_("Traitement introuvable."))
     _asset(job.asset_id)
     return job

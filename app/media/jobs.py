@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.media.models import AssetStatus, JobState, MediaAsset, ProcessingJob
 
@@ -26,7 +27,7 @@ ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 
 
 class JobError(ValueError):
-    """The job cannot be (re)started now; the message is for the user."""
+    """The job cannot be (re)started now; the message (a Message) is for the user."""
 
 
 def media_config() -> dict:
@@ -104,9 +105,9 @@ def retry_job(job: ProcessingJob) -> ProcessingJob:
     if job.state in ACTIVE_STATES:
         return job  # already on its way: a second click changes nothing
     if job.state != JobState.FAILED:
-        raise JobError("Seul un traitement en échec peut être relancé.")
+        raise JobError(Message("Seul un traitement en échec peut être relancé."))
     if get_active_job(job.asset) is not None:
-        raise JobError("Un autre traitement de ce média est déjà en cours.")
+        raise JobError(Message("Un autre traitement de ce média est déjà en cours."))
     job.state = JobState.QUEUED
     job.error = None
     job.progress = 0.0
@@ -132,9 +133,11 @@ def reprocess_asset(asset: MediaAsset) -> ProcessingJob:
 def apply_edit(asset: MediaAsset, edit: dict) -> ProcessingJob:
     """Save the montage on the asset and queue an "edit" job applying it."""
     if asset.status != AssetStatus.READY or not asset.duration_s:
-        raise JobError("Le média doit d'abord être traité avant d'être monté.")
+        raise JobError(Message("Le média doit d'abord être traité avant d'être monté."))
     if get_active_job(asset) is not None:
-        raise JobError("Un traitement de ce média est en cours : attendez qu'il se termine.")
+        raise JobError(
+            Message("Un traitement de ce média est en cours : attendez qu'il se termine.")
+        )
     asset.edit = edit
     return enqueue_processing(asset, "edit", {"edit": edit})
 
@@ -169,7 +172,7 @@ def sweep_stuck_jobs(now=None) -> list[int]:
         if job.attempts >= conf["max_attempts"]:
             job.state = JobState.FAILED
             job.finished_dt = now
-            job.error = (
+            job.error = Message(
                 "Le traitement a été interrompu plusieurs fois (arrêt du serveur de traitement). "
                 "Relancez-le ; si cela se reproduit, prévenez l'équipe technique."
             )

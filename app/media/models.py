@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, str_enum, utcnow
+from app.core.i18n import Message, MessageText
 from app.extensions import db
 
 
@@ -154,8 +155,9 @@ class ProcessingJob(db.Model):
     progress: Mapped[float] = mapped_column(sa.Float, default=0.0)
     eta_s: Mapped[float | None] = mapped_column(sa.Float)
     attempts: Mapped[int] = mapped_column(default=0)
-    #: A sentence a person understands, set on failure.
-    error: Mapped[str | None] = mapped_column(sa.Text)
+    #: A sentence a person understands, set on failure: a Message (msgid and values as JSON in a
+    #: text column), shown in each reader's language.
+    error: Mapped[Message | str | None] = mapped_column(MessageText)
     #: The exact commands run, in order.
     commands: Mapped[list | None] = mapped_column(sa.JSON)
     #: The last lines of the tool's log.

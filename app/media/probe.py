@@ -9,15 +9,17 @@ from typing import Any
 
 import ffmpeg
 
+from app.media import N_, SentenceError
 from app.media.profiles import RemuxCriteria, ValidationLimits
 
 
-class MediaRejected(Exception):
+class MediaRejected(SentenceError):
     """The file is not a recording the platform can process; ``reason`` is shown to the user."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+    @property
+    def reason(self):
+        """Why, as a Message: stored in the job row, shown in the reader's language."""
+        return self.sentence
 
 
 @dataclass(frozen=True)
@@ -195,37 +197,45 @@ def _mp4_cut_short(path: str | os.PathLike[str], size: int) -> bool:
     return position > size
 
 
-_INCOMPLETE_MP4 = (
-    "Le fichier MP4 est incomplet ({detail}) : l'enregistrement ou l'envoi a été interrompu "
-    "avant la fin. Renvoyez le fichier complet."
-)
-
-
 def probe(path: str | os.PathLike[str]) -> ProbeResult:
     """Run ffprobe on a local file; raise MediaRejected when it is not a readable media file."""
     size = os.path.getsize(path)
     if size == 0:
-        raise MediaRejected("Le fichier est vide (0 octet) : l'envoi n'a sans doute pas abouti.")
+        raise MediaRejected(
+            N_("Le fichier est vide (0 octet) : l'envoi n'a sans doute pas abouti.")
+        )
     try:
         # An absolute path cannot be mistaken for an option or a protocol by ffprobe.
         data = ffmpeg.probe(os.path.abspath(path), v="error")
     except ffmpeg.Error as exc:
         detail = exc.stderr.decode("utf-8", "replace") if exc.stderr else ""
         if "moov atom not found" in detail and _looks_like_mp4(path):
-            raise MediaRejected(_INCOMPLETE_MP4.format(detail="index « moov » absent")) from exc
+            raise MediaRejected(
+                N_(
+                    "Le fichier MP4 est incomplet (index « moov » absent) : l'enregistrement ou "
+                    "l'envoi a été interrompu avant la fin. Renvoyez le fichier complet."
+                )
+            ) from exc
         raise MediaRejected(
-            "Ce fichier n'est pas un enregistrement audio ou vidéo lisible "
-            "(format inconnu ou données corrompues)."
+            N_(
+                "Ce fichier n'est pas un enregistrement audio ou vidéo lisible "
+                "(format inconnu ou données corrompues)."
+            )
         ) from exc
     if _looks_like_mp4(path) and _mp4_cut_short(path, size):
-        raise MediaRejected(_INCOMPLETE_MP4.format(detail="données de fin manquantes"))
+        raise MediaRejected(
+            N_(
+                "Le fichier MP4 est incomplet (données de fin manquantes) : l'enregistrement ou "
+                "l'envoi a été interrompu avant la fin. Renvoyez le fichier complet."
+            )
+        )
     return parse_probe(data, size)
 
 
 def validate(result: ProbeResult, limits: ValidationLimits) -> None:
     """Raise MediaRejected with a reason a person understands if the recording is unusable."""
     if result.video is None and result.audio is None:
-        raise MediaRejected("Ce fichier ne contient ni piste audio ni piste vidéo.")
+        raise MediaRejected(N_("Ce fichier ne contient ni piste audio ni piste vidéo."))
     if result.video is not None:
         width, height = result.video.width, result.video.height
         if (
@@ -234,30 +244,43 @@ def validate(result: ProbeResult, limits: ValidationLimits) -> None:
             or height > limits.max_height
         ):
             raise MediaRejected(
-                f"Dimensions de l'image invalides ({width}×{height} pixels) : le maximum accepté "
-                f"est {limits.max_width}×{limits.max_height}."
+                N_(
+                    "Dimensions de l'image invalides (%(width)s×%(height)s pixels) : le maximum "
+                    "accepté est %(max_width)s×%(max_height)s."
+                ),
+                width=width,
+                height=height,
+                max_width=limits.max_width,
+                max_height=limits.max_height,
             )
     if result.duration is None or result.duration < limits.min_duration_s:
         if result.video is not None and (result.video.frames or 0) <= 1:
             raise MediaRejected(
-                "Ce fichier ne contient qu'une seule image, pas un enregistrement vidéo."
+                N_("Ce fichier ne contient qu'une seule image, pas un enregistrement vidéo.")
             )
         raise MediaRejected(
-            "La durée de ce fichier est nulle ou trop courte pour être un enregistrement."
+            N_("La durée de ce fichier est nulle ou trop courte pour être un enregistrement.")
         )
     if limits.require_audio and result.audio is None:
         raise MediaRejected(
-            "Cet enregistrement n'a pas de piste audio : le son n'a sans doute pas été capté. "
-            "Vérifiez les réglages d'enregistrement et renvoyez le fichier."
+            N_(
+                "Cet enregistrement n'a pas de piste audio : le son n'a sans doute pas été capté. "
+                "Vérifiez les réglages d'enregistrement et renvoyez le fichier."
+            )
         )
     if result.duration > limits.max_duration_s:
         raise MediaRejected(
-            f"L'enregistrement dure {_hms(result.duration)}, au-delà de la limite de "
-            f"{_hms(limits.max_duration_s)}. Coupez-le en plusieurs parties."
+            N_(
+                "L'enregistrement dure %(duration)s, au-delà de la limite de %(limit)s. "
+                "Coupez-le en plusieurs parties."
+            ),
+            duration=_hms(result.duration),
+            limit=_hms(limits.max_duration_s),
         )
 
 
 def _hms(seconds: float) -> str:
+    # Unit symbols read the same in French and English.
     total = int(round(seconds))
     return f"{total // 3600} h {total % 3600 // 60:02d} min {total % 60:02d} s"
 

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
+from app.media import N_, SentenceError
+
 #: Called with (fraction done in [0, 1], estimated seconds left or None).
 ProgressCallback = Callable[[float, float | None], None]
 
@@ -26,14 +28,18 @@ INPUT_ERROR_MARKERS = (
 _BASE_ARGS = ["-hide_banner", "-nostdin"]
 
 
-class FFmpegError(Exception):
+class FFmpegError(SentenceError):
     """ffmpeg failed; ``log_tail`` holds the last lines it wrote to stderr."""
 
-    def __init__(self, message: str, cmd: Sequence[str], log_tail: Sequence[str]):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, cmd: Sequence[str], log_tail: Sequence[str], **params: Any):
+        super().__init__(message, **params)
         self.cmd = list(cmd)
         self.log_tail = list(log_tail)
+
+    @property
+    def message(self):
+        """What failed, as a Message (its str value is the French text)."""
+        return self.sentence
 
     @property
     def is_input_error(self) -> bool:
@@ -78,11 +84,6 @@ def _drain(pipe: IO[bytes], tail: deque[str]) -> None:
 def _remove_quietly(path: str | None) -> None:
     if path and os.path.exists(path):
         os.unlink(path)
-
-
-def _failure_message(returncode: int, tail: Sequence[str]) -> str:
-    last = tail[-1] if tail else "aucun message"
-    return f"ffmpeg a échoué (code {returncode}) : {last}"
 
 
 class _Progress:
@@ -147,10 +148,26 @@ class _Process:
         self.reader.join()
         if self.timed_out.is_set():
             raise FFmpegTimeout(
-                f"ffmpeg a dépassé le délai de {self.timeout:g} s", self.cmd, self.tail
+                N_("ffmpeg a dépassé le délai de %(seconds)s s"),
+                self.cmd,
+                self.tail,
+                seconds=f"{self.timeout:g}",
             )
         if returncode != 0:
-            raise FFmpegError(_failure_message(returncode, self.tail), self.cmd, self.tail)
+            if self.tail:
+                raise FFmpegError(
+                    N_("ffmpeg a échoué (code %(code)s) : %(last_line)s"),
+                    self.cmd,
+                    self.tail,
+                    code=returncode,
+                    last_line=self.tail[-1],
+                )
+            raise FFmpegError(
+                N_("ffmpeg a échoué (code %(code)s) sans message."),
+                self.cmd,
+                self.tail,
+                code=returncode,
+            )
 
     def close(self) -> None:
         """Kill ffmpeg if it still runs, then release the pipes and the timer."""
@@ -204,7 +221,9 @@ def run_ffmpeg(
         process.finish()
         if tmp_path is not None:
             if not os.path.exists(tmp_path) or os.path.getsize(tmp_path) == 0:
-                raise FFmpegError("ffmpeg n'a produit aucune donnée en sortie", cmd, process.tail)
+                raise FFmpegError(
+                    N_("ffmpeg n'a produit aucune donnée en sortie"), cmd, process.tail
+                )
             os.replace(tmp_path, output)
             tmp_path = None
     finally:

@@ -14,10 +14,12 @@ from datetime import UTC
 from email.utils import format_datetime
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.models import Role
 from app.auth.security import role_required
+from app.core.i18n import translated
 from app.extensions import db
 from app.media import jobs
 from app.media.uploads import (
@@ -56,14 +58,14 @@ def _tus_headers(response: Response) -> Response:
 
 
 def _error(status: int, message: str) -> Response:
-    response = jsonify(code=status, message=message)
+    response = jsonify(code=status, message=translated(message))
     response.status_code = status
     return response
 
 
 def _check_version() -> Response | None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        response = _error(412, "Version du protocole tus non prise en charge (1.0.0 attendue).")
+        response = _error(412, _("Version du protocole tus non prise en charge (1.0.0 attendue)."))
         response.headers["Tus-Version"] = TUS_VERSION
         return response
     return None
@@ -91,18 +93,20 @@ def create():
     if (bad := _check_version()) is not None:
         return bad
     if "Upload-Defer-Length" in request.headers:
-        return _error(400, "La longueur différée n'est pas prise en charge : annoncez la taille.")
+        return _error(
+            400, _("La longueur différée n'est pas prise en charge : annoncez la taille.")
+        )
     try:
         length = int(request.headers.get("Upload-Length", ""))
     except ValueError:
-        return _error(400, "En-tête Upload-Length manquant ou invalide.")
+        return _error(400, _("En-tête Upload-Length manquant ou invalide."))
     try:
         meta = parse_metadata(request.headers.get("Upload-Metadata"))
         upload = create_upload(current_user, length, meta)
         job = None
         if length == 0:
             # Nothing to wait for: the pipeline will explain why an empty file is refused.
-            _, job = finish_upload(upload, current_user)
+            job = finish_upload(upload, current_user)[1]
     except UploadError as exc:
         db.session.rollback()
         return _error(exc.status, exc.message)
@@ -140,11 +144,11 @@ def upload(upload_id: str):
 def _parse_checksum(header: str | None) -> tuple[str, bytes] | None:
     if not header:
         return None
-    algorithm, _, value = header.strip().partition(" ")
+    algorithm, _sep, value = header.strip().partition(" ")
     try:
         return algorithm.lower(), base64.b64decode(value.strip(), validate=True)
     except binascii.Error as exc:
-        raise UploadError(400, "En-tête Upload-Checksum mal encodé.") from exc
+        raise UploadError(400, _("En-tête Upload-Checksum mal encodé.")) from exc
 
 
 @bp.route("/<upload_id>", methods=["PATCH"])
@@ -154,18 +158,20 @@ def patch(upload_id: str):
     if (bad := _check_version()) is not None:
         return bad
     if request.mimetype != OFFSET_CONTENT_TYPE:
-        return _error(415, f"Content-Type {OFFSET_CONTENT_TYPE} attendu.")
+        return _error(415, _("Content-Type %(type)s attendu.", type=OFFSET_CONTENT_TYPE))
     try:
         offset = int(request.headers.get("Upload-Offset", ""))
     except ValueError:
-        return _error(400, "En-tête Upload-Offset manquant ou invalide.")
+        return _error(400, _("En-tête Upload-Offset manquant ou invalide."))
     job = None
     try:
         checksum = _parse_checksum(request.headers.get("Upload-Checksum"))
         row = get_upload(upload_id, current_user, lock=True)
         if row is None:
             exists = get_upload(upload_id, current_user)
-            return _error(423 if exists else 404, "Envoi introuvable ou déjà en cours d'écriture.")
+            return _error(
+                423 if exists else 404, _("Envoi introuvable ou déjà en cours d'écriture.")
+            )
         if row.completed_dt is not None and offset == row.offset:
             response = Response(status=204)
             response.headers["Upload-Offset"] = str(row.offset)
@@ -178,7 +184,7 @@ def patch(upload_id: str):
             checksum=checksum,
         )
         if row.is_complete:
-            _, job = finish_upload(row, current_user)
+            job = finish_upload(row, current_user)[1]
     except UploadError as exc:
         db.session.commit()  # keeps what an interrupted chunk stored (offset, S3 parts)
         return _error(exc.status, exc.message)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from werkzeug.exceptions import ClientDisconnected
 
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.media.jobs import create_job, media_config
 from app.media.models import (
@@ -32,6 +33,7 @@ from app.media.models import (
     StoredFile,
     Upload,
 )
+from app.media.serving import format_file_size
 from app.media.storage import CHUNK, UploadSession, get_storage, new_key
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": ha
 
 
 class UploadError(Exception):
-    """The request cannot be accepted; ``status`` is the HTTP status, the message is for people."""
+    """The request cannot be accepted; ``status`` is the HTTP status, ``message`` is for people
+    (a Message, translated when the answer is written)."""
 
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -65,7 +68,9 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         try:
             result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise UploadError(400, f"Métadonnée « {key} » mal encodée (base64 attendu).") from exc
+            raise UploadError(
+                400, Message("Métadonnée « %(key)s » mal encodée (base64 attendu).", key=key)
+            ) from exc
     return result
 
 
@@ -84,7 +89,11 @@ def check_media_type(filename: str, filetype: str | None) -> tuple[str, AssetKin
     if declared and not declared.startswith(("video/", "audio/")):
         raise UploadError(
             415,
-            f"Seuls les enregistrements vidéo ou audio sont acceptés (type « {declared} » refusé).",
+            Message(
+                "Seuls les enregistrements vidéo ou audio sont acceptés "
+                "(type « %(type)s » refusé).",
+                type=declared,
+            ),
         )
     if extension in VIDEO_EXTENSIONS:
         kind = AssetKind.AUDIO if declared.startswith("audio/") else AssetKind.VIDEO
@@ -93,8 +102,10 @@ def check_media_type(filename: str, filetype: str | None) -> tuple[str, AssetKin
     else:
         raise UploadError(
             415,
-            "Extension de fichier non reconnue : envoyez une vidéo (MP4, MOV, MKV, WebM…) "
-            "ou un fichier audio (MP3, M4A, WAV, OGG…).",
+            Message(
+                "Extension de fichier non reconnue : envoyez une vidéo (MP4, MOV, MKV, WebM…) "
+                "ou un fichier audio (MP3, M4A, WAV, OGG…)."
+            ),
         )
     content_type = declared or guessed or ("audio/mpeg" if kind == AssetKind.AUDIO else "video/mp4")
     return content_type, kind
@@ -104,18 +115,22 @@ def create_upload(owner, length: int, meta: dict[str, str]) -> Upload:
     """Check the announced file (size, type) and open an upload for it (flushed)."""
     conf = media_config()
     if length < 0:
-        raise UploadError(400, "Upload-Length invalide.")
+        raise UploadError(400, Message("Upload-Length invalide."))
     if length > conf["upload_max_size"]:
         raise UploadError(
             413,
-            f"Fichier trop volumineux : {length / 1e9:.1f} Go, le maximum est "
-            f"{conf['upload_max_size'] / 1e9:.1f} Go.",
+            # Sizes in the request's language: this answer is read at once, never stored.
+            Message(
+                "Fichier trop volumineux : %(size)s, le maximum est %(limit)s.",
+                size=format_file_size(length),
+                limit=format_file_size(conf["upload_max_size"]),
+            ),
         )
     if any("\x00" in key or "\x00" in value for key, value in meta.items()):
-        raise UploadError(400, "Upload-Metadata invalide : caractère nul.")
+        raise UploadError(400, Message("Upload-Metadata invalide : caractère nul."))
     filename = (meta.get("filename") or meta.get("name") or "").strip()
     if not filename:
-        raise UploadError(400, "Le nom du fichier (métadonnée « filename ») est requis.")
+        raise UploadError(400, Message("Le nom du fichier (métadonnée « filename ») est requis."))
     content_type, _kind = check_media_type(filename, meta.get("filetype") or meta.get("type"))
     storage = get_storage()
     upload = Upload(
@@ -211,20 +226,29 @@ def append_chunk(
     arrived is kept (when no checksum was asked) so the client resumes from there.
     """
     if is_expired(upload):
-        raise UploadError(410, "Cet envoi a expiré : recommencez-le.")
+        raise UploadError(410, Message("Cet envoi a expiré : recommencez-le."))
     if offset != upload.offset:
         raise UploadError(
-            409, f"Décalage incohérent : le serveur a reçu {upload.offset} octets, pas {offset}."
+            409,
+            Message(
+                "Décalage incohérent : le serveur a reçu %(received)s octets, pas %(offset)s.",
+                received=upload.offset,
+                offset=offset,
+            ),
         )
     remaining = upload.length - upload.offset
     if content_length is not None and content_length > remaining:
-        raise UploadError(413, "Ce morceau dépasse la taille annoncée du fichier.")
+        raise UploadError(413, Message("Ce morceau dépasse la taille annoncée du fichier."))
     verifier = None
     if checksum is not None:
         algorithm, _ = checksum
         if algorithm not in CHECKSUM_ALGORITHMS:
             raise UploadError(
-                400, f"Algorithme de somme de contrôle non pris en charge : {algorithm}."
+                400,
+                Message(
+                    "Algorithme de somme de contrôle non pris en charge : %(algorithm)s.",
+                    algorithm=algorithm,
+                ),
             )
         verifier = CHECKSUM_ALGORITHMS[algorithm]()
     session = session_of(upload)
@@ -233,7 +257,10 @@ def append_chunk(
         # Bytes were lost (storage restored from a backup…): let the client resend from there.
         upload.offset = held
         db.session.flush()
-        raise UploadError(409, f"Le serveur n'a conservé que {held} octets : reprenez de là.")
+        raise UploadError(
+            409,
+            Message("Le serveur n'a conservé que %(held)s octets : reprenez de là.", held=held),
+        )
     if held > upload.offset:
         # A request that crashed after writing but before saving the offset left extra bytes.
         session.truncate(upload.offset)
@@ -250,7 +277,7 @@ def append_chunk(
                 return
             counted += len(data)
             if counted > remaining:
-                raise UploadError(413, "Ce morceau dépasse la taille annoncée du fichier.")
+                raise UploadError(413, Message("Ce morceau dépasse la taille annoncée du fichier."))
             if verifier is not None:
                 verifier.update(data)
             if hasher is not None:
@@ -275,8 +302,10 @@ def append_chunk(
         upload.session = session.state
         _hashers.put(upload.id, upload.offset, before)
         if disconnected is not None:
-            raise UploadError(400, "Connexion interrompue pendant l'envoi du morceau.")
-        raise UploadError(460, "La somme de contrôle du morceau ne correspond pas : renvoyez-le.")
+            raise UploadError(400, Message("Connexion interrompue pendant l'envoi du morceau."))
+        raise UploadError(
+            460, Message("La somme de contrôle du morceau ne correspond pas : renvoyez-le.")
+        )
     session.commit()
     upload.offset = upload.offset + counted
     upload.session = session.state

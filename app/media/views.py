@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from app.auth.models import Role
 from app.auth.security import role_required
+from app.core.i18n import translated
 from app.extensions import db
 from app.media import jobs
 from app.media.models import (
@@ -32,7 +33,14 @@ from app.media.models import (
 )
 from app.media.operations import serve_stored_file
 from app.media.pipeline import STEP_LABELS, base_rendition
-from app.media.serving import asset_of, can_manage, can_read, media_url, signed_media_url
+from app.media.serving import (
+    asset_of,
+    can_manage,
+    can_read,
+    format_file_size,
+    media_url,
+    signed_media_url,
+)
 
 bp = Blueprint("media", __name__)
 
@@ -40,6 +48,7 @@ bp = Blueprint("media", __name__)
 def init_templating(app) -> None:
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["signed_media_url"] = signed_media_url
+    app.jinja_env.filters["file_size"] = format_file_size
 
 
 def _managed_asset(asset_id: int) -> MediaAsset:
@@ -59,6 +68,11 @@ def _managed_job(job_id: int) -> ProcessingJob:
     return job
 
 
+def step_label(step: str) -> str:
+    """Return the name of a pipeline step in the reader's language."""
+    return str(STEP_LABELS.get(step, step))
+
+
 def job_status(job: ProcessingJob) -> dict:
     """Return what the job page shows, as JSON (polled every 2 s by job.js)."""
     return {
@@ -67,12 +81,12 @@ def job_status(job: ProcessingJob) -> dict:
         "type": job.job_type,
         "state": job.state.value,
         "step": job.step,
-        "step_label": _(STEP_LABELS.get(job.step, job.step)),
+        "step_label": step_label(job.step),
         "progress": round(job.progress or 0.0, 4),
         "percent": int(round((job.progress or 0.0) * 100)),
         "eta_s": None if job.eta_s is None else round(job.eta_s),
         "attempts": job.attempts,
-        "error": job.error,
+        "error": translated(job.error),
         "finished": job.state in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED),
     }
 
@@ -148,7 +162,6 @@ def _render_asset(item: MediaAsset, job: ProcessingJob | None):
         waveform=waveform,
         storyboard=storyboard,
         edit=item.edit or {},
-        step_labels=STEP_LABELS,
     )
 
 
@@ -176,7 +189,7 @@ def retry(job_id: int):
 def reprocess(asset_id: int):
     item = _managed_asset(asset_id)
     if item.original is None:
-        abort(400)
+        abort(400, description=_("Ce média n'a pas de fichier d'origine à retraiter."))
     new_job = jobs.reprocess_asset(item)
     flash(_("Nouveau traitement lancé : les fichiers actuels restent en ligne d'ici là."), "info")
     return redirect(url_for(".job", job_id=new_job.id))

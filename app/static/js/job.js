@@ -12,11 +12,13 @@
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
+  // Sentences and units come translated from the page's data-* attributes.
   function duration(seconds) {
     seconds = Math.max(0, Math.round(seconds));
-    if (seconds < 60) { return seconds + " s"; }
+    if (seconds < 60) { return fill(text.dataset.seconds, { n: seconds }); }
     var minutes = Math.round(seconds / 60);
-    return minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+    return minutes < 60 ? fill(text.dataset.minutes, { n: minutes })
+                        : fill(text.dataset.hours, { h: Math.floor(minutes / 60), m: minutes % 60 });
   }
   function say(message) {
     if (message !== lastText) { text.textContent = message; lastText = message; }
@@ -26,7 +28,7 @@
       .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
       .then(function (job) {
         bar.value = job.percent;
-        bar.textContent = job.percent + " %";
+        bar.textContent = fill(bar.dataset.text, { percent: job.percent });
         stepLabel.textContent = job.step_label;
         if (job.state === "queued") {
           say(text.dataset.queued);

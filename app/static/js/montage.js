@@ -84,7 +84,10 @@
     image.src = timeline.dataset.storyboardUrl;
   }
   function describe() {
-    selectionText.textContent = selection ? "Sélection : " + selection[0] + " s → " + selection[1] + " s" : "";
+    // The sentence comes translated from the page (data-template).
+    selectionText.textContent = selection
+      ? selectionText.dataset.template.replace("{start}", selection[0]).replace("{end}", selection[1])
+      : "";
   }
   function addCut(a, b) {
     var item = cutTemplate.content.firstElementChild.cloneNode(true);

@@ -95,8 +95,8 @@
       if (wasPlaying) { var p = to.play(); if (p && p.catch) { p.catch(function () {}); } }
       var audioOnly = media === audio;
       toggle.setAttribute("aria-pressed", audioOnly ? "true" : "false");
-      toggle.textContent = audioOnly ? toggle.getAttribute("data-video-label") || "Revenir à la vidéo"
-                                     : toggle.getAttribute("data-audio-label") || "Écouter seulement (audio)";
+      // Both labels come translated from the page.
+      toggle.textContent = toggle.getAttribute(audioOnly ? "data-video-label" : "data-audio-label");
     });
   }
 

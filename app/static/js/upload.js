@@ -16,16 +16,21 @@
   var messages = document.getElementById("upload-messages").dataset;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var maxSize = parseInt(form.dataset.maxSize, 10);
+  var lang = document.documentElement.lang || undefined;
   var upload = null;
   var lastAnnounced = -10;
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
+  function number(value, digits) {
+    return value.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  // The units and their order ("1,5 Mo", "1.5 MB") come translated from the page.
   function human(bytes) {
-    if (bytes >= 1e9) { return (bytes / 1e9).toFixed(2) + " Go"; }
-    if (bytes >= 1e6) { return (bytes / 1e6).toFixed(1) + " Mo"; }
-    return Math.round(bytes / 1e3) + " ko";
+    if (bytes >= 1e9) { return fill(messages.gigabytes, { size: number(bytes / 1e9, 2) }); }
+    if (bytes >= 1e6) { return fill(messages.megabytes, { size: number(bytes / 1e6, 1) }); }
+    return fill(messages.kilobytes, { size: number(Math.round(bytes / 1e3), 0) });
   }
   function showError(message) {
     errorText.textContent = message;
@@ -34,7 +39,7 @@
   function setProgress(sent, total) {
     var percent = total ? Math.floor((sent / total) * 100) : 0;
     bar.value = percent;
-    bar.textContent = percent + " %";
+    bar.textContent = fill(messages.percent, { percent: percent });
     // Announce every 5 % only: screen readers must not be flooded.
     if (percent - lastAnnounced >= 5 || percent === 100) {
       lastAnnounced = percent;
