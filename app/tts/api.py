@@ -1,6 +1,7 @@
 """JSON API: the audio edition of a guide (state for everyone, generation for editors)."""
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -49,10 +50,10 @@ class EditionSchema(Schema):
 
 def _guide(resource_id: int) -> Resource:
     resource = db.session.get(Resource, resource_id)
-    if not operations.is_guide(resource):
-        abort(404)
-    if not resource.is_published and not can_generate(current_user):
-        abort(404)
+    if not operations.is_guide(resource) or (
+        not resource.is_published and not can_generate(current_user)
+    ):
+        abort(404, description=_("Guide introuvable."))
     return resource
 
 
@@ -88,10 +89,10 @@ def generate(resource_id):
     """Queue the (re)generation of a guide's audio edition; 400 when there is nothing to read."""
     resource = db.session.get(Resource, resource_id)
     if resource is None:
-        abort(404)
+        abort(404, description=_("Guide introuvable."))
     try:
         operations.request_edition(resource, user=current_user)
     except operations.EditionError as exc:
-        abort(exc.status, str(exc))
+        abort(exc.status, str(exc))  # str: the Message in the reader's language
     db.session.commit()
     return _as_dict(resource)

@@ -16,9 +16,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.media import N_, SentenceError
+
 log = logging.getLogger(__name__)
 
-ESPEAK_MISSING = (
+ESPEAK_MISSING = N_(
     "Moteur de synthèse vocale introuvable : installez espeak-ng (apt-get install espeak-ng)."
 )
 #: Seconds allowed per character of text on top of a fixed minimum: espeak-ng reads ~460× real
@@ -27,12 +29,12 @@ _SECONDS_PER_CHAR = 0.05
 _MIN_TIMEOUT = 60
 
 
-class EngineUnavailable(RuntimeError):
-    """The configured engine cannot run on this machine."""
+class EngineUnavailable(SentenceError, RuntimeError):
+    """The configured engine cannot run on this machine; the message says what to install."""
 
 
-class SynthesisError(RuntimeError):
-    """The engine ran but did not produce audio."""
+class SynthesisError(SentenceError, RuntimeError):
+    """The engine ran but did not produce audio; the message is a whole sentence for editors."""
 
 
 class Engine(ABC):
@@ -59,7 +61,7 @@ class Engine(ABC):
         """Speak text into a WAV file (the engine's native rate, mono) and return its path."""
 
     def ensure_available(self) -> None:
-        """Raise EngineUnavailable with an actionable French message if the engine cannot run."""
+        """Raise EngineUnavailable with an actionable message if the engine cannot run."""
         if not self.available():
             raise EngineUnavailable(self.missing_message)
 
@@ -82,14 +84,35 @@ class Engine(ABC):
             except FileNotFoundError as error:
                 raise EngineUnavailable(self.missing_message) from error
             except subprocess.TimeoutExpired as error:
-                raise SynthesisError(f"{self.name} n'a pas terminé à temps.") from error
-            stderr = result.stderr.decode(errors="replace").strip()
+                raise SynthesisError(
+                    N_("La synthèse vocale a échoué : %(engine)s n'a pas terminé à temps."),
+                    engine=self.name,
+                ) from error
+            stderr = result.stderr.decode(errors="replace").strip()[-500:]
             if result.returncode != 0:
                 raise SynthesisError(
-                    f"{self.name} a échoué (code {result.returncode}) : {stderr[-500:]}"
+                    N_(
+                        "La synthèse vocale a échoué : %(engine)s s'est arrêté avec le code "
+                        "%(code)s (%(detail)s)."
+                    ),
+                    engine=self.name,
+                    code=result.returncode,
+                    detail=stderr,
                 )
             if os.path.getsize(partial) <= 44:
-                raise SynthesisError(f"{self.name} n'a produit aucun son. {stderr[-500:]}".strip())
+                if stderr:
+                    raise SynthesisError(
+                        N_(
+                            "La synthèse vocale a échoué : %(engine)s n'a produit aucun son "
+                            "(%(detail)s)."
+                        ),
+                        engine=self.name,
+                        detail=stderr,
+                    )
+                raise SynthesisError(
+                    N_("La synthèse vocale a échoué : %(engine)s n'a produit aucun son."),
+                    engine=self.name,
+                )
             os.replace(partial, out)
         finally:
             if os.path.exists(partial):
@@ -148,7 +171,7 @@ class PiperEngine(Engine):
     """Piper with a voice model provided by the administrator (an .onnx file and its .json)."""
 
     name = "piper"
-    missing_message = (
+    missing_message = N_(
         "Moteur de synthèse vocale Piper indisponible : installez le programme piper et "
         "indiquez le chemin d'une voix (.onnx) dans TTS_PIPER_MODEL."
     )
@@ -191,7 +214,7 @@ def get_engine(config: Mapping) -> Engine:
     # TTS_PIPER_SPEAKER.
     choice = str(config.get("TTS_ENGINE") or "auto").lower()
     if choice not in ("auto", "espeak", "espeak-ng", "piper"):
-        raise EngineUnavailable(f"Moteur de synthèse vocale inconnu : {choice}.")
+        raise EngineUnavailable(N_("Moteur de synthèse vocale inconnu : %(name)s."), name=choice)
     model = config.get("TTS_PIPER_MODEL")
     if choice in ("auto", "piper") and model:
         speaker = config.get("TTS_PIPER_SPEAKER")

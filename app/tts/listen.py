@@ -12,6 +12,7 @@ from flask import url_for
 from flask_login import current_user
 
 from app.auth.models import Role
+from app.core.i18n import translated
 from app.media.models import JobState, ProcessingJob, Rendition, RenditionKind
 from app.tts.models import EditionStatus, GuideEdition
 from app.tts.operations import get_edition, is_guide
@@ -68,7 +69,7 @@ def job_status(job: ProcessingJob | None, edition: GuideEdition | None) -> dict 
         "step_label": str(STEP_LABELS.get(job.step, job.step)),
         "percent": int(round((job.progress or 0.0) * 100)),
         "eta_s": None if job.eta_s is None else round(job.eta_s),
-        "error": job.error,
+        "error": translated(job.error),
         "finished": job.state in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED),
     }
 

@@ -17,6 +17,7 @@ from flask import current_app
 
 from app.auth.models import User
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.library.models import Resource, ResourceKind, Revision
 from app.media.models import AssetKind, AssetStatus, JobState, MediaAsset, ProcessingJob
@@ -36,9 +37,9 @@ _WORDS_PER_SECOND = 160 / 60
 
 
 class EditionError(ValueError):
-    """The audio edition cannot be made; the message is for the person who asked."""
+    """The audio edition cannot be made; the message (a Message) is for the person who asked."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: Message, status: int = 400):
         super().__init__(message)
         self.status = status
 
@@ -71,14 +72,16 @@ def check_speakable(title: str, markdown: str) -> None:
         # The first section is enough: the reader raises EmptyGuide only when none comes.
         next(iter_sections(markdown, title))
     except EmptyGuide as exc:
-        raise EditionError(str(exc)) from exc
+        raise EditionError(exc.sentence) from exc
 
 
 def _published_revision(resource: Resource) -> Revision:
     revision = resource.published_revision
     if revision is None:
         raise EditionError(
-            "Ce guide n'est pas encore publié : publiez-le avant de demander sa version audio."
+            Message(
+                "Ce guide n'est pas encore publié : publiez-le avant de demander sa version audio."
+            )
         )
     return revision
 
@@ -99,7 +102,7 @@ def request_edition(
     the caller to run (the demo loader runs it in-process).
     """
     if not is_guide(resource):
-        raise EditionError("Seuls les guides opérationnels ont une version audio.", 404)
+        raise EditionError(Message("Seuls les guides opérationnels ont une version audio."), 404)
     revision = revision or _published_revision(resource)
     title = revision.title or resource.title
     wanted = text_hash(title, revision.body or "")
@@ -146,7 +149,7 @@ def request_edition(
             # Its worker sees the state change at its next progress report and stops.
             job.state = JobState.CANCELLED
             job.finished_dt = now
-            job.error = "Remplacé par une génération plus récente."
+            job.error = Message("Remplacé par une génération plus récente.")
         job = ProcessingJob(
             asset=asset,
             job_type=JOB_TYPE,

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.library.models import Resource, Revision
 from app.media.audio import AudioEditionError, make_audio_edition
@@ -61,11 +61,13 @@ log = logging.getLogger(__name__)
 
 #: Share of the whole job each step takes (progress bar and time left).
 STEP_WEIGHTS = {"synthesis": 0.62, "audio_edition": 0.33, "publish": 0.05}
+#: Step names as editors read them (Messages: translated wherever they are shown, failure
+#: reasons included).
 STEP_LABELS = {
-    "": _l("En attente"),
-    "synthesis": _l("Synthèse vocale et assemblage"),
-    "audio_edition": _l("Normalisation et encodage MP3"),
-    "publish": _l("Publication"),
+    "": Message("En attente"),
+    "synthesis": Message("Synthèse vocale et assemblage"),
+    "audio_edition": Message("Normalisation et encodage MP3"),
+    "publish": Message("Publication"),
 }
 #: The podcast that publishes every guide's edition.
 SHOW_FIELDS = {
@@ -214,10 +216,10 @@ def run_job(job_id: int, *, worker: str | None = None) -> str:
     edition = get_edition_by_asset(job.asset_id)
     source = _read_guide(job)
     if edition is None or source is None:
-        _finish(job, JobState.FAILED, "Le guide de cette version audio a été supprimé.")
+        _finish(job, JobState.FAILED, Message("Le guide de cette version audio a été supprimé."))
         return "gone"
     if edition.last_job_id != job.id:
-        _finish(job, JobState.CANCELLED, "Remplacé par une génération plus récente.")
+        _finish(job, JobState.CANCELLED, Message("Remplacé par une génération plus récente."))
         return "superseded"
     job.state = JobState.RUNNING
     job.attempts += 1
@@ -275,7 +277,7 @@ def _read_guide(job: ProcessingJob) -> GuideText | None:
     )
 
 
-def _finish(job: ProcessingJob, state: JobState, reason: str) -> None:
+def _finish(job: ProcessingJob, state: JobState, reason: Message) -> None:
     job.state = state
     job.error = reason
     job.finished_dt = utcnow()
@@ -495,26 +497,32 @@ def _publish_episode(edition_id: int) -> None:
 
 
 # --------------------------------------------------------------------------- failure
-def failure_reason(exc: BaseException, step: str) -> str:
-    """Return the sentence shown to editors for a failed generation."""
-    label = str(STEP_LABELS.get(step, step))
-    if isinstance(exc, EngineUnavailable | EmptyGuide):
-        return str(exc)
-    if isinstance(exc, SynthesisError):
-        return f"La synthèse vocale a échoué : {exc}"
+def failure_reason(exc: BaseException, step: str) -> Message:
+    """Return the sentence shown to editors for a failed generation (stored, read translated)."""
+    label = STEP_LABELS.get(step) or step
+    if isinstance(exc, EngineUnavailable | EmptyGuide | SynthesisError):
+        return exc.sentence
     if isinstance(exc, MediaRejected):
         return exc.reason
     if isinstance(exc, AudioEditionError):
-        return f"La version audio n'a pas pu être produite : {exc}"
+        return Message("La version audio n'a pas pu être produite : %(why)s", why=exc.reason)
     if isinstance(exc, FFmpegTimeout):
-        return f"L'étape « {label} » a dépassé le délai prévu : relancez la génération."
+        return Message(
+            "L'étape « %(step)s » a dépassé le délai prévu : relancez la génération.", step=label
+        )
     if isinstance(exc, FFmpegError):
-        return f"L'étape « {label} » a échoué : {exc.message}"
+        return Message("L'étape « %(step)s » a échoué : %(detail)s", step=label, detail=exc.message)
     if isinstance(exc, StorageError):
-        return f"Le stockage des fichiers a échoué pendant l'étape « {label} » : relancez."
+        return Message(
+            "Le stockage des fichiers a échoué pendant l'étape « %(step)s » : relancez.", step=label
+        )
     if type(exc).__name__ == "SoftTimeLimitExceeded":
-        return "La génération a dépassé la durée maximale prévue : relancez-la."
-    return f"Erreur interne pendant l'étape « {label} » ({type(exc).__name__})."
+        return Message("La génération a dépassé la durée maximale prévue : relancez-la.")
+    return Message(
+        "Erreur interne pendant l'étape « %(step)s » (%(error)s).",
+        step=label,
+        error=type(exc).__name__,
+    )
 
 
 def _mark_failed(job_id: int, exc: BaseException, tracker: _Tracker) -> None:

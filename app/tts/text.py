@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from app.media import N_, SentenceError
 from app.tts.french import cardinal, speakable
 
 DEFAULT_ENGINE_ID = "espeak-ng"
@@ -50,7 +51,7 @@ _JOINERS = {"\u200d", "\ufe0f", "\ufe0e"}
 _TAG_RE = re.compile(r"<!--.*?-->|<[^>]*>", re.DOTALL)
 
 
-class EmptyGuide(ValueError):
+class EmptyGuide(SentenceError, ValueError):
     """The guide has no text that could be read aloud."""
 
 
@@ -221,8 +222,10 @@ class _GuideReader:
     def finish(self) -> Iterator[Section]:
         if not self.has_content:
             raise EmptyGuide(
-                "Ce guide ne contient aucun texte à lire à voix haute : ajoutez du contenu "
-                "avant de demander sa version audio."
+                N_(
+                    "Ce guide ne contient aucun texte à lire à voix haute : ajoutez du contenu "
+                    "avant de demander sa version audio."
+                )
             )
         yield self._close()
 

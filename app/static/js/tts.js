@@ -25,7 +25,8 @@
         .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
         .then(function (job) {
           bar.value = job.percent;
-          bar.textContent = job.percent + " %";
+          // Sentences come translated from the page's data-* attributes.
+          bar.textContent = (bar.dataset.text || "{percent}").replace("{percent}", job.percent);
           if (job.state === "queued") {
             say(text.dataset.queued);
           } else if (job.state === "running") {
