@@ -559,15 +559,23 @@ def _make_outputs(
             edition.start_in_background(stack)
             with run.step(job, "web_video"):
                 outputs.append(_web_video(run, src, result, work, timeout))
+            video_path = outputs[0].path
+            if first_run:
+                # Nothing online yet: the replay plays now; poster, storyboard and audio
+                # edition follow with the final publication.
+                _attach(job, outputs, final=False)
+                db.session.commit()
+                if not os.path.exists(video_path):  # moved into local storage: read it there
+                    key = output_key(asset.id, job.id, outputs[0].name)
+                    video_path = stack.enter_context(get_storage().local_path(key))
             with run.step(job, "images"):
-                images = _images(run, outputs[0].path, work, timeout)
+                images = _images(run, video_path, work, timeout)
                 outputs += images
                 poster_path = os.path.join(work, "cover.jpg")
                 shutil.copyfile(images[0].path, poster_path)  # the poster file moves to storage
-            if first_run:
-                # Nothing online yet: the replay plays now, before the audio edition is ready.
-                _attach(job, outputs, final=False)
-                db.session.commit()
+            with run.step(job, "waveform"):
+                # While the audio edition ends on the other core.
+                outputs.append(_waveform(src, work, timeout))
         with run.step(job, "audio_edition"):
             made = edition.result(on_progress=run.on_progress)
             outputs.append(
@@ -581,10 +589,11 @@ def _make_outputs(
                     poster_path=poster_path,
                 )
             )
-    with run.step(job, "waveform"):
-        outputs.append(_waveform(src, work, timeout))
-        if chapters:
-            outputs.append(_chapters_json(chapters, duration, work))
+    if result.video is None:
+        with run.step(job, "waveform"):
+            outputs.append(_waveform(src, work, timeout))
+    if chapters:
+        outputs.append(_chapters_json(chapters, duration, work))
     if edit is not None:
         for output in outputs:
             output.info["edit"] = edit
