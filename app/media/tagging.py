@@ -31,6 +31,8 @@ NO_OFFSET = 0xFFFFFFFF
 #: Podcast apps read ID3v2.3 most reliably (Apple's own tools write it).
 ID3_VERSION = 3
 UTF8 = 3
+#: A CTOC frame counts its entries in one byte.
+ID3_MAX_CHAPTERS = 255
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,15 @@ def chapter_element_id(index: int) -> str:
 
 
 def build_chapter_frames(chapters: Sequence[Chapter], duration: float) -> list[CHAP | CTOC]:
-    """Return one ordered top-level CTOC and a CHAP (with a TIT2 title) per chapter."""
+    """Return one ordered top-level CTOC and a CHAP (with a TIT2 title) per chapter.
+
+    Past 255 chapters (a CTOC's limit), every n-th is kept, spread over the whole episode, so
+    players can still jump through it; the JSON chapters keep them all.
+    """
     timed = with_end_times(chapters, duration)
+    if len(timed) > ID3_MAX_CHAPTERS:
+        step = -(-len(timed) // ID3_MAX_CHAPTERS)
+        timed = with_end_times(timed[::step], duration)
     frames: list[CHAP | CTOC] = [
         CTOC(
             element_id=TOC_ELEMENT_ID,

@@ -123,3 +123,23 @@ def test_rewriting_tags_replaces_old_chapters(episode):
     assert [c.title for c in info.chapters] == ["Accueil"]
     assert info.cover_size == 0
     assert len(ID3(episode).getall("CHAP")) == 1
+
+
+def test_more_chapters_than_a_ctoc_holds_are_spread_not_fatal(tmp_path):
+    import subprocess
+
+    from app.media.chapters import Chapter
+    from app.media.tagging import ID3_MAX_CHAPTERS, read_tags, write_tags
+
+    path = tmp_path / "long.mp3"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "3",
+         "-c:a", "libmp3lame", "-b:a", "32k", str(path)],
+        check=True,
+    )  # fmt: skip
+    chapters = [Chapter(start=i * 0.005, title=f"Section {i}") for i in range(600)]
+    write_tags(path, title="Guide", duration=3.0, chapters=chapters)
+    read = read_tags(path).chapters
+    assert 200 <= len(read) <= ID3_MAX_CHAPTERS
+    assert read[0].title == "Section 0" and read[0].start == 0.0
+    assert read[-1].end == 3.0 and read[-1].start > 2.5  # spread to the end, not cut
