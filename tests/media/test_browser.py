@@ -22,30 +22,136 @@ def sign_in(page, base, user):
     page.wait_for_load_state()
 
 
-def test_upload_page_sends_the_file_and_opens_the_job_page(live_server, page, make_user, h264_mp4):
+#: What the animator reads, per language (the French source and the English catalogue).
+TEXT = {
+    "fr": {
+        "upload_title": "Envoyer un enregistrement",
+        "upload_button": "Envoyer",
+        "limit": "Jusqu'à 8,6 Go.",
+        "job_title": "Traitement n° ",
+        "queued": "En attente d’un serveur de traitement…",
+        "pending": "En attente",
+        "running": "Version audio : 30 %, environ 40 s restantes",
+        "running_label": "Version audio",
+        "succeeded": "Traitement terminé.",
+        "reprocess": "Retraiter depuis l’original",
+        "files": "Fichiers produits",
+        "size_unit": re.compile(r"^\d+(,\d)? (Ko|Mo|octets?)$"),
+    },
+    "en": {
+        "upload_title": "Upload a recording",
+        "upload_button": "Send",
+        "limit": "Up to 8.6 GB.",
+        "job_title": "Processing job no. ",
+        "queued": "Waiting for a processing server…",
+        "pending": "Pending",
+        "running": "Audio version: 30%, about 40 s left",
+        "running_label": "Audio version",
+        "succeeded": "Processing finished.",
+        "reprocess": "Reprocess from the original",
+        "files": "Output files",
+        "size_unit": re.compile(r"^\d+(\.\d)? (KB|MB|bytes?)$"),
+    },
+}
+
+
+def text_of(page, selector: str) -> str:
+    return " ".join(page.locator(selector).first.inner_text().split())
+
+
+@pytest.fixture
+def session_to_record(app):
+    """A course with one session, whose recording the animator is about to upload."""
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.courses import operations
+
+    course = operations.create_course(title="Vendre en circuit court", created_by=None)
+    start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    session = operations.add_session(
+        course, title="Fixer ses prix", start_dt=start, end_dt=start + timedelta(hours=1)
+    )
+    db.session.commit()
+    return session
+
+
+# Chromium aborts video range requests it no longer needs; werkzeug's development server then
+# leaves that file handle to the garbage collector (see tests/courses/test_browser.py).
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_animator_uploads_a_session_recording_and_watches_it_until_the_replay_plays(
+    live_server, page, make_user, h264_mp4, session_to_record, lang
+):
+    from app.media import pipeline
+
+    text = TEXT[lang]
+    base = live_server.url
     user = make_user(Role.ANIMATOR)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, live_server.url, user)
-    page.goto(f"{live_server.url}/medias/envoyer?target=session:7")
+    sign_in(page, base, user)  # in a French browser
+    if lang == "en":
+        # The header's language switch, as a person changes it (posted to /langue).
+        page.click("form.lang-form button[value=en]")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+
+    # From the session's page to the upload page, which knows what the recording is for.
+    session = session_to_record
+    page.goto(f"{base}/se-former/gestion/{session.course_id}/seances/{session.id}")
+    page.click("a[href*='/medias/envoyer']")
+    page.wait_for_url(re.compile(r".*/medias/envoyer\?.*"))
+    assert text_of(page, "h1") == text["upload_title"]
+    assert text_of(page, "#upload-start") == text["upload_button"]
+    assert text_of(page, "#upload-file-hint").startswith(text["limit"])
+
+    # tus-js-client sends the file; the job page opens.
     page.set_input_files("#upload-file", str(h264_mp4))
-    page.fill("#upload-title", "Atelier en ligne")
     page.click("#upload-start")
     page.wait_for_url(re.compile(r".*/medias/\d+$"), timeout=60_000)
-    assert errors == []
     db.session.expire_all()
     asset = db.session.scalars(sa.select(MediaAsset)).one()
-    assert (asset.title, asset.target, asset.owner_id) == ("Atelier en ligne", "session:7", user.id)
+    assert (asset.target, asset.owner_id) == (f"session:{session.id}", user.id)
+    assert asset.title == "Vendre en circuit court – Fixer ses prix"
     assert asset.original.sha256 == sha256_of(h264_mp4)
-    assert asset.jobs[-1].state == JobState.QUEUED
-    # The job page: a progress bar with a text equivalent, updated by job.js from the JSON state.
+    job = asset.jobs[-1]
+    assert job.state == JobState.QUEUED
+    assert text_of(page, "#job-title").startswith(text["job_title"])
+    assert text_of(page, "#job-step") == text["pending"]
+    assert text_of(page, "#job-text") == text["queued"]
+    # A progress bar with a text equivalent, updated by job.js from the JSON state.
     assert page.locator("#job-progress").get_attribute("max") == "100"
-    wait_until(
-        page,
-        "document.getElementById('job-text').textContent.includes('En attente')",
-        timeout=10_000,
-    )
     assert page.locator("#job-text").get_attribute("aria-live") == "polite"
+
+    # A worker half-way through a step: the polled state reads in the page's language.
+    job.state, job.step, job.progress, job.eta_s = JobState.RUNNING, "audio_edition", 0.3, 40
+    db.session.commit()
+    wait_until(page, f"document.getElementById('job-text').textContent === {text['running']!r}")
+    assert text_of(page, "#job-step") == text["running_label"]
+    assert page.locator("#job-progress").get_attribute("value") == "30"
+
+    # The real pipeline runs the job to the end; the page notices and shows the replay.
+    job.state, job.step, job.progress, job.eta_s = JobState.QUEUED, "", 0.0, None
+    db.session.commit()
+    with page.expect_navigation(timeout=30_000):  # job.js reloads the page once it is done
+        assert pipeline.run_job(job.id, worker="test") == "succeeded"
+    page.wait_for_load_state()
+    assert page.locator("video").count() == 1
+    assert text_of(page, "#job-text") == text["succeeded"]
+    assert text_of(page, "form[action$='/retraiter'] button") == text["reprocess"]
+    assert text_of(page, "#files-title") == text["files"]
+    sizes = page.locator("table.renditions tbody td:nth-child(2)").all_inner_texts()
+    assert sizes and all(text["size_unit"].match(size.strip()) for size in sizes), sizes
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
+    wait_until(page, "document.querySelector('video').currentTime > 0.5", timeout=20_000)
+    page.evaluate("() => document.querySelector('video').pause()")
+    assert errors == []
+
+    # The ready listener attached the replay to the session it was recorded for.
+    db.session.expire_all()
+    assert db.session.get(type(session), session.id).replay_asset_id == asset.id
 
 
 def test_montage_timeline_selects_a_passage_and_saves_the_edit(
