@@ -1,4 +1,9 @@
-"""Outgoing e-mail: SMTP when configured, otherwise .eml files in the instance outbox."""
+"""Outgoing e-mail: SMTP when configured, otherwise .eml files in the instance outbox.
+
+A message is written in its recipient's language: build its subject and text inside
+``with force_locale(locale_of(user)):``; for several accounts, send one message per language
+(``emails_by_locale``). Addresses without an account get the site's default language.
+"""
 
 import smtplib
 import uuid
@@ -8,6 +13,21 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app
+
+
+def locale_of(user) -> str:
+    """The language to write to an account in: the one it chose, else the site's default."""
+    languages = current_app.config["LANGUAGES"]
+    locale = getattr(user, "locale", None)
+    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def emails_by_locale(users) -> dict[str, list[str]]:
+    """Group accounts' addresses by the language to write to them in."""
+    groups: dict[str, list[str]] = {}
+    for user in users:
+        groups.setdefault(locale_of(user), []).append(user.email)
+    return groups
 
 
 def build_message(

@@ -114,3 +114,35 @@ def test_database_down_gives_503_and_an_error_page_without_traceback(tmp_path, m
     assert page.status_code == 503
     assert "momentanément indisponible" in html
     assert "Traceback" not in html and "psycopg" not in html
+
+
+def test_english_pages_call_the_site_by_its_english_name(client, app_factory):
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<title>The Short Food Supply Chain Toolkit</title>" in html
+    assert "La Boîte à outils des circuits courts" not in html
+    french = client.get("/").get_data(as_text=True)
+    assert "<title>La Boîte à outils des circuits courts</title>" in french
+    # A name chosen by the operator is theirs: shown as written in every language.
+    own = app_factory(SITE_NAME="Circuits courts du Diois").test_client()
+    html = own.get("/connexion-inconnue", headers={"Accept-Language": "en"}).get_data(True)
+    assert "<title>404 · Circuits courts du Diois</title>" in html
+
+
+def test_http_errors_speak_the_readers_language(client):
+    english = {"Accept-Language": "en"}
+    assert client.get("/api/me").get_json()["message"] == (
+        "Connectez-vous pour accéder à cette ressource."
+    )
+    assert client.get("/api/me", headers=english).get_json()["message"] == (
+        "Sign in to access this resource."
+    )
+    page = client.get("/nulle-part", headers=english).get_data(as_text=True)
+    assert "Page not found" in page and "This page does not exist" in page
+    assert "Page introuvable" not in page
+    # Werkzeug's own English sentence is not shown to French readers either.
+    wrong_method = client.post("/healthz")
+    assert wrong_method.status_code == 405
+    html = wrong_method.get_data(as_text=True)
+    assert "Cette adresse n&#39;accepte pas ce type de requête." in html
+    assert "not allowed" not in html
+    assert "Error 405" in client.post("/healthz", headers=english).get_data(as_text=True)

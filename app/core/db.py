@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from app.core.i18n import MessageText
+
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
@@ -29,6 +31,14 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MessageString(MessageText):
+    """:class:`~app.core.i18n.MessageText` in a VARCHAR: for String columns that may hold a
+    Message (their schema, and so the migrations, stay as they were)."""
+
+    impl = sa.String
+    cache_ok = True
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

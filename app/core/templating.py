@@ -1,9 +1,10 @@
 """Template globals and filters shared by every blueprint."""
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from app.config import DEFAULTS
 from app.core.text import plain_text, render_markdown
 
 #: The four doors of the site, in menu order: (label, endpoint). Features own the endpoints.
@@ -13,6 +14,21 @@ DOORS = (
     (_l("Se documenter"), "library.index"),
     (_l("Se mettre en réseau"), "network.index"),
 )
+
+#: The shipped site name, as a msgid: English pages call it by its English name.
+DEFAULT_SITE_NAME = _l("La Boîte à outils des circuits courts")
+
+
+def get_site_name() -> str:
+    """The site's name in the reader's language.
+
+    The SITE_NAME setting is the French (default) name; an operator who sets their own name gets
+    it everywhere as written, since the catalogue cannot know it.
+    """
+    name = current_app.config["SITE_NAME"]
+    if name == DEFAULTS["SITE_NAME"]:
+        return str(DEFAULT_SITE_NAME)
+    return name
 
 
 def nav_items():
@@ -37,6 +53,15 @@ def format_when(value) -> str:
     return format_datetime(value, "EEEE d MMMM y, HH:mm")
 
 
+def format_size(size: int | float | None) -> str:
+    """Format a file size for people, in the reader's language ("340 Ko", "1.5 MB")."""
+    size = size or 0
+    if size < 1024 * 1024:
+        kilobytes = max(1, round(size / 1024)) if size else 0
+        return gettext("%(size)s Ko", size=format_decimal(kilobytes))
+    return gettext("%(size)s Mo", size=format_decimal(round(size / (1024 * 1024), 1)))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
@@ -44,6 +69,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = has_endpoint
+    app.jinja_env.globals["site_name"] = get_site_name

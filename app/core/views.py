@@ -12,7 +12,9 @@ from flask import (
     session,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -57,11 +59,45 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+#: What an error means, for errors raised without a sentence of ours (Werkzeug's defaults are
+#: English; explicit descriptions, ``abort(400, _("…"))``, are already in the reader's language).
+ERROR_MESSAGES = {
+    400: _l("La requête est incorrecte."),
+    401: _l("Connectez-vous pour accéder à cette ressource."),
+    403: _l("Votre compte n'a pas accès à cette page."),
+    404: _l("Cette page n'existe pas ou plus. Elle a peut-être été déplacée."),
+    405: _l("Cette adresse n'accepte pas ce type de requête."),
+    409: _l("La demande est en conflit avec l'état actuel de la ressource."),
+    410: _l("Cette page a été supprimée."),
+    413: _l("Le fichier envoyé dépasse la taille autorisée."),
+    415: _l("Ce type de contenu n'est pas accepté."),
+    422: _l("Les données envoyées sont invalides."),
+    429: _l("Trop de tentatives en peu de temps. Patientez une minute puis réessayez."),
+    500: _l("Une erreur interne est survenue."),
+    503: _l("Le service est momentanément indisponible. Réessayez dans quelques minutes."),
+}
+
+
+def error_message(exc: HTTPException) -> str:
+    """The sentence shown for an HTTP error, in the reader's language."""
+    if isinstance(exc, CSRFError):
+        return _(
+            "Le formulaire a expiré ou n'a pas été envoyé depuis ce site. "
+            "Rechargez la page puis réessayez."
+        )
+    # Flask-Limiter describes the limit hit ("10 per 1 minute"): say what to do instead.
+    if exc.code == 429 or exc.description == type(exc).description:
+        message = ERROR_MESSAGES.get(exc.code)
+        return str(message) if message else _("Erreur %(code)s", code=exc.code)
+    return str(exc.description)
+
+
 def handle_http_error(exc: HTTPException):
     """Render HTTP errors in the site layout (JSON under /api/)."""
+    message = error_message(exc)
     if _wants_json():
-        return jsonify(code=exc.code, status=exc.name, message=exc.description), exc.code
-    return render_template("errors/error.html", error=exc), exc.code
+        return jsonify(code=exc.code, status=exc.name, message=message), exc.code
+    return render_template("errors/error.html", error=exc, message=message), exc.code
 
 
 def handle_database_down(exc: OperationalError):
