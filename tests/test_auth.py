@@ -214,3 +214,24 @@ def test_api_token_requests_skip_csrf_but_session_requests_do_not(app_factory, m
         )
         assert response.status_code == 302
         assert client.post("/langue", data={"lang": "en"}).status_code == 400
+
+
+def test_signing_up_in_english_sends_the_confirmation_in_english(client, outbox):
+    client.post(
+        "/compte/inscription",
+        headers={"Accept-Language": "en"},
+        data={"email": "sam@example.org", "password": PASSWORD, "confirm": PASSWORD},
+    )
+    (message,) = outbox()
+    assert message["Subject"] == "Confirm your e-mail address"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "The Short Food Supply Chain Toolkit" in body and "Bonjour" not in body
+
+
+def test_account_page_names_the_role_in_the_readers_language(client, login_as):
+    user = login_as(Role.ANIMATOR)
+    assert "<dd>Animateur·rice</dd>" in client.get("/compte/").get_data(as_text=True)
+    user.locale = "en"
+    db.session.commit()
+    html = client.get("/compte/").get_data(as_text=True)
+    assert "<dd>Facilitator</dd>" in html and "<dd>animator</dd>" not in html

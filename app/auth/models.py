@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,6 +19,15 @@ class Role(enum.StrEnum):
     MODERATOR = "moderator"
     ADMIN = "admin"
 
+
+#: Roles as people read them (account page).
+ROLE_LABELS = {
+    Role.LEARNER: _l("Apprenant·e"),
+    Role.CONTRIBUTOR: _l("Contributeur·rice"),
+    Role.ANIMATOR: _l("Animateur·rice"),
+    Role.MODERATOR: _l("Modérateur·rice"),
+    Role.ADMIN: _l("Administrateur·rice"),
+}
 
 #: What each role may do, as the set of roles it counts as.
 ROLE_GRANTS = {
@@ -59,6 +69,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.is_enabled and self.email_confirmed_dt is not None
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLE_LABELS[Role(self.role)])
 
     def has_role(self, *roles: Role | str) -> bool:
         """Tell whether this account counts as any of the given roles."""

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -142,7 +142,7 @@ def register(email: str, password: str, display_name: str = "") -> None:
     user = create_user(email, password, display_name=display_name)
     _send(
         user.email,
-        None,
+        str(get_locale()),  # the language the person is signing up in
         _l("Confirmez votre adresse e-mail"),
         "auth/mail/confirm.txt",
         user=user,
