@@ -20,11 +20,13 @@ DEFAULTS = {
 def init_app(app: Flask) -> None:
     from app.api import register
     from app.library import api, models, views  # noqa: F401 - models registers the tables
+    from app.search.operations import register_type_labels
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(views.bp)
     register(api.blp)
+    register_type_labels("resource", models.KIND_LABELS)
     from app.library import network
 
     network.register()

@@ -1,9 +1,10 @@
 """Atom and RSS feeds of newly published resources, global and per theme (feedgen)."""
 
 from feedgen.feed import FeedGenerator
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask_babel import gettext as _
 
+from app.core.templating import get_site_name
 from app.core.text import render_markdown
 from app.library import operations
 from app.library.models import Theme
@@ -13,7 +14,7 @@ FEED_SIZE = 30
 
 def build_resources_feed(fmt: str, *, theme: Theme | None) -> bytes:
     """Return the Atom or RSS document of the latest published resources."""
-    site = current_app.config["SITE_NAME"]
+    site = get_site_name()
     resources = operations.list_published(theme=theme, limit=FEED_SIZE)
     page_url = (
         url_for("library.theme", slug=theme.slug, _external=True)
@@ -28,7 +29,7 @@ def build_resources_feed(fmt: str, *, theme: Theme | None) -> bytes:
     fg = FeedGenerator()
     fg.id(page_url)
     fg.title(
-        _("Se documenter – %(theme)s", theme=theme.name)
+        _("Se documenter – %(theme)s", theme=theme.label)
         if theme
         else _("Se documenter – %(site)s", site=site)
     )
@@ -50,7 +51,7 @@ def build_resources_feed(fmt: str, *, theme: Theme | None) -> bytes:
         entry.summary(resource.summary or resource.title)
         entry.content(str(render_markdown(revision.body)), type="CDATA" if fmt == "rss" else "html")
         for t in resource.themes:
-            entry.category(term=t.slug, label=t.name)
+            entry.category(term=t.slug, label=t.label)
     return fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
 
 

@@ -9,11 +9,19 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, str_enum, utcnow
+from app.core.db import MessageString, UTCDateTime, str_enum, utcnow
+from app.core.i18n import MessageText
 from app.extensions import db
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "extract this, translate later"
+    """Mark a string for the catalogue without translating it (it is stored, then translated
+    where it is shown)."""
+    return text
 
 
 class Theme(db.Model):
@@ -36,22 +44,32 @@ class Theme(db.Model):
     #: Hidden themes are kept for old links but not offered when tagging.
     is_active: Mapped[bool] = mapped_column(default=True)
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language: a seeded theme whose name nobody changed is
+        translated; names written by people are shown as written."""
+        if SEED_NAMES.get(self.slug) == self.name:
+            return gettext(self.name)
+        return self.name
+
     def __repr__(self) -> str:
         return f"<Theme {self.slug}>"
 
 
-#: The seeded themes, (slug, name), in menu order; see operations.seed_themes.
+#: The seeded themes, (slug, name), in menu order; see operations.seed_themes. The names are
+#: stored in French and translated when shown (Theme.label).
 SEED_THEMES = (
-    ("evaluer-offre-demande", "Évaluer l'offre et la demande"),
-    ("logistique", "Logistique"),
-    ("outils-numeriques-de-vente", "Outils numériques de vente"),
-    ("statut-juridique", "Statut juridique"),
-    ("gouvernance", "Gouvernance"),
-    ("tarification-sociale", "Tarification sociale"),
-    ("reglementation-sanitaire", "Réglementation sanitaire"),
-    ("donnees-personnelles", "Données personnelles"),
-    ("environnement", "Environnement"),
+    ("evaluer-offre-demande", N_("Évaluer l'offre et la demande")),
+    ("logistique", N_("Logistique")),
+    ("outils-numeriques-de-vente", N_("Outils numériques de vente")),
+    ("statut-juridique", N_("Statut juridique")),
+    ("gouvernance", N_("Gouvernance")),
+    ("tarification-sociale", N_("Tarification sociale")),
+    ("reglementation-sanitaire", N_("Réglementation sanitaire")),
+    ("donnees-personnelles", N_("Données personnelles")),
+    ("environnement", N_("Environnement")),
 )
+SEED_NAMES = dict(SEED_THEMES)
 
 
 class ResourceKind(enum.StrEnum):
@@ -215,8 +233,8 @@ class Revision(db.Model):
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     #: Markdown source; rendered with app.core.text.render_markdown (nh3).
     body: Mapped[str] = mapped_column(sa.Text, default="")
-    #: What changed, in the author's words.
-    change_note: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: What changed, in the author's words (a Message when the site wrote it: "Création").
+    change_note: Mapped[str] = mapped_column(MessageString(300), default="")
     #: The revision the author started from: a newer one since means a conflicting edit.
     base_revision_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("library_revisions.id", ondelete="SET NULL")
@@ -320,8 +338,9 @@ class Proposal(db.Model):
     status: Mapped[ProposalStatus] = mapped_column(
         str_enum(ProposalStatus), default=ProposalStatus.PENDING, index=True
     )
-    #: Message to the submitter (decline reason, changes requested, note on acceptance).
-    moderator_message: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Message to the submitter (decline reason, changes requested, note on acceptance); a
+    #: Message when the site wrote it ("Acceptée automatiquement.").
+    moderator_message: Mapped[str] = mapped_column(MessageText, default="")
     moderator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: What accepting created ("library_resources", "courses_series"…) and its id.
     created_object_type: Mapped[str | None] = mapped_column(sa.String(60))

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from app.auth.models import Role, User
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.core.signals import revision_published
 from app.core.text import plain_text
 from app.extensions import db
@@ -187,7 +188,7 @@ def create_resource(
     audiences: list[str] = (),
     territories: list[str] = (),
     reading_minutes: int | None = None,
-    change_note: str = "",
+    change_note: str | Message = "",
 ) -> Resource:
     """Create a draft resource with its first revision (pending until an editor publishes)."""
     title = title.strip()
@@ -219,7 +220,7 @@ def create_resource(
         title=title,
         summary=summary.strip(),
         body=body,
-        change_note=change_note or _("Création"),
+        change_note=change_note or Message("Création"),
         state=RevisionState.PENDING,
     )
     db.session.add(revision)
@@ -275,7 +276,7 @@ def save_revision(
     title: str,
     summary: str,
     body: str,
-    change_note: str = "",
+    change_note: str | Message = "",
     base_revision_id: int | None,
 ) -> Revision:
     """Save an edit as a new revision; editors' edits go online at once, others' wait.
@@ -299,7 +300,7 @@ def save_revision(
         title=title.strip(),
         summary=summary.strip(),
         body=body,
-        change_note=change_note.strip(),
+        change_note=change_note if isinstance(change_note, Message) else change_note.strip(),
         base_revision_id=base_revision_id,
         state=RevisionState.PENDING,
     )
@@ -360,7 +361,7 @@ def revert_to(resource: Resource, old: Revision, *, author: User) -> Revision:
         title=old.title,
         summary=old.summary,
         body=old.body,
-        change_note=_("Retour à la version %(number)s", number=old.number),
+        change_note=Message("Retour à la version %(number)s", number=old.number),
         base_revision_id=base.id if base else None,
     )
 

@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.auth.models import User
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.library.models import (
     Origin,
@@ -63,7 +64,7 @@ def accept_resource(proposal: Proposal):
         body="\n\n".join(p for p in body_parts if p),
         origin=Origin.EXTERNAL if external else Origin.INTERNAL,
         external_url=proposal.url,
-        change_note=_("Créée depuis la proposition n° %(id)s", id=proposal.id),
+        change_note=Message("Créée depuis la proposition n° %(id)s", id=proposal.id),
     )
     if proposal.file_id:
         resource.document_id = proposal.file_id
@@ -128,11 +129,13 @@ def submit_proposal(
     db.session.add(proposal)
     db.session.flush()
     if is_trusted(submitter):
-        accept_proposal(proposal, moderator=None, message=_("Acceptée automatiquement."))
+        accept_proposal(proposal, moderator=None, message=Message("Acceptée automatiquement."))
     return proposal
 
 
-def accept_proposal(proposal: Proposal, *, moderator: User | None, message: str = "") -> object:
+def accept_proposal(
+    proposal: Proposal, *, moderator: User | None, message: str | Message = ""
+) -> object:
     """Accept: create the draft object through the kind's handler; return it (or None)."""
     if proposal.status == ProposalStatus.ACCEPTED:
         raise LibraryError(_("Cette proposition a déjà été acceptée."))
@@ -141,13 +144,16 @@ def accept_proposal(proposal: Proposal, *, moderator: User | None, message: str 
     proposal.status = ProposalStatus.ACCEPTED
     proposal.moderator = moderator
     proposal.decided_dt = utcnow()
-    notes = [message.strip()] if message.strip() else []
+    if not isinstance(message, Message):
+        message = message.strip()
     if created is None:
-        notes.append(_("Aucun brouillon créé automatiquement pour ce type : à saisir à la main."))
+        # Stored: the note is written by the site, so it is a Message read in each language.
+        note = Message("Aucun brouillon créé automatiquement pour ce type : à saisir à la main.")
+        message = Message("%(message)s\n%(note)s", message=message, note=note) if message else note
     else:
         proposal.created_object_type = getattr(created, "__tablename__", type(created).__name__)
         proposal.created_object_id = created.id
-    proposal.moderator_message = "\n".join(notes)
+    proposal.moderator_message = message
     db.session.flush()
     return created
 

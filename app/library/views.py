@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from app.auth.models import Role
 from app.auth.security import role_required
+from app.core.templating import format_size
 from app.core.text import render_markdown
 from app.extensions import db, limiter
 from app.library import feeds, forms, notify, operations, proposals
@@ -42,7 +43,7 @@ bp = Blueprint("library", __name__, url_prefix="/se-documenter")
 
 
 def _theme_choices():
-    return [(t.id, t.name) for t in operations.get_themes()]
+    return [(t.id, t.label) for t in operations.get_themes()]
 
 
 def _check_upload_size(limit_key: str = "LIBRARY_MAX_UPLOAD") -> None:
@@ -51,7 +52,7 @@ def _check_upload_size(limit_key: str = "LIBRARY_MAX_UPLOAD") -> None:
         abort(
             413,
             description=_(
-                "Le fichier dépasse la taille maximale de %(size)s Mo.", size=limit // (1024 * 1024)
+                "Le fichier dépasse la taille maximale de %(size)s.", size=format_size(limit)
             ),
         )
 

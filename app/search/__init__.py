@@ -10,9 +10,10 @@ def init_app(app: Flask) -> None:
     from app.api import register
     from app.extensions import db
     from app.search import api, ddl, models, views  # noqa: F401 - models registers the tables
-    from app.search.operations import KINDS
+    from app.search.operations import KINDS, type_label
 
     ddl.listen(db.metadata)
     app.register_blueprint(views.bp)
     register(api.blp)
     app.jinja_env.globals["kind_label"] = lambda kind: KINDS.get(kind, kind)
+    app.jinja_env.globals["type_label"] = type_label

@@ -32,6 +32,21 @@ KINDS = {
 
 VISIBILITIES = ("public", "members")
 
+#: kind → {type code → label}: how a document's ``type`` reads ("guide" → "Guide opérationnel").
+TYPE_LABELS: dict[str, dict] = {}
+
+
+def register_type_labels(kind: str, labels: dict) -> None:
+    """Let a feature say how the ``type`` codes it indexes read (lazy strings, translated late)."""
+    TYPE_LABELS[kind] = {str(code): label for code, label in labels.items()}
+
+
+def type_label(kind: str, type: str | None) -> str:  # noqa: A002 - the document's field
+    """The document type in the reader's language; the code itself when no label is known."""
+    if not type:
+        return ""
+    return str(TYPE_LABELS.get(kind, {}).get(type, type))
+
 
 def index_document(
     kind: str,
@@ -325,7 +340,7 @@ def _facets(query: str, filters: Filters) -> dict[str, list[FacetValue]]:
         sa.select(Theme).where(Theme.id.in_(counts)).order_by(Theme.position, Theme.name)
     ).scalars()
     out["theme"] = [
-        FacetValue(str(t.id), t.name, counts[t.id], t.id in filters.theme_ids) for t in themes
+        FacetValue(str(t.id), t.label, counts[t.id], t.id in filters.theme_ids) for t in themes
     ]
     stmt, _ = _base(query, [SearchDocument.territory, sa.func.count()])
     rows = db.session.execute(
