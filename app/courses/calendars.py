@@ -48,7 +48,7 @@ def session_event(session: CourseSession, *, with_join_link: bool = False) -> Ca
         url=external_url("courses.session", slug=course.slug, session_id=session.id),
         status=status,
         join_url=session.live_url if with_join_link else None,
-        categories=tuple(t.name for t in course.themes),
+        categories=tuple(t.label for t in course.themes),
     )
 
 

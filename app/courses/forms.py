@@ -24,9 +24,9 @@ from app.courses.models import (
     AUDIENCES,
     DEFAULT_TIMEZONE,
     LEVEL_LABELS,
+    MATERIAL_KIND_LABELS,
     MODE_LABELS,
     SPEAKER_ROLE_LABELS,
-    MaterialKind,
     ReplayAccess,
     SessionStatus,
 )
@@ -235,15 +235,7 @@ class ReplayForm(FlaskForm):
 
 
 class MaterialForm(FlaskForm):
-    kind = SelectField(
-        _l("Type"),
-        choices=[
-            (MaterialKind.LINK.value, _l("Lien externe")),
-            (MaterialKind.RESOURCE.value, _l("Ressource de la bibliothèque")),
-            (MaterialKind.DIRECTORY.value, _l("Fiche de l'annuaire")),
-            (MaterialKind.FILE.value, _l("Fichier")),
-        ],
-    )
+    kind = SelectField(_l("Type"), choices=[(k.value, v) for k, v in MATERIAL_KIND_LABELS.items()])
     session_id = SelectField(_l("Séance"), coerce=int, validators=[Optional()])
     title = StringField(_l("Titre"), validators=[Optional(), Length(max=200)])
     url = URLField(_l("Lien"), validators=[Optional(), http_url, Length(max=1000)])

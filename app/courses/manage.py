@@ -4,7 +4,9 @@ import csv
 import io
 
 import sqlalchemy as sa
+from babel.dates import format_date as babel_format_date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
@@ -13,8 +15,9 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role
 from app.auth.security import role_required
 from app.core.db import utcnow
+from app.core.templating import get_site_name
 from app.courses import operations, queries, replays
-from app.courses.attendance_pdf import build_attendance_pdf
+from app.courses.attendance_pdf import SheetLabels, build_attendance_pdf
 from app.courses.forms import (
     CourseForm,
     MaterialForm,
@@ -40,6 +43,7 @@ from app.extensions import db
 from app.library.models import Resource, ResourceStatus
 from app.media.models import AssetStatus, MediaAsset
 from app.media.operations import store_file
+from app.media.pipeline import STEP_LABELS
 from app.network.models import Organisation, Person
 
 bp = Blueprint("courses_manage", __name__, url_prefix="/se-former/gestion")
@@ -68,7 +72,7 @@ def _directory_choices(form: CourseForm) -> None:
     people = db.session.execute(sa.select(Person.id, Person.name).order_by(Person.name)).all()
     form.organiser_organisation_id.choices = [(0, "—")] + [tuple(r) for r in organisations]
     form.organiser_person_id.choices = [(0, "—")] + [tuple(r) for r in people]
-    form.themes.choices = [(t.id, t.name) for t in queries.active_themes()]
+    form.themes.choices = [(t.id, t.label) for t in queries.active_themes()]
 
 
 def _save_cover(form: CourseForm) -> int | None:
@@ -293,6 +297,7 @@ def edit_session(course_id, session_id):
         replay_form=replay_form,
         status_form=status_form,
         ready=AssetStatus.READY,
+        step_labels=STEP_LABELS,
         uploads=replays.uploads_for(session),
         upload_target=replays.upload_target(session),
     )
@@ -443,7 +448,9 @@ def attendance(course_id):
 def _sheet_table(course: Course):
     sessions, rows = operations.attendance_sheet(course)
     header = [_("Nom"), _("Adresse e-mail")] + [
-        f"{s.position}. {s.title} ({s.local_start:%d/%m/%Y})" for s in sessions
+        f"{s.position}. {s.title} "
+        f"({babel_format_date(s.local_start.date(), 'short', locale=get_locale())})"
+        for s in sessions
     ]
     body = [
         [row["name"], row["email"]] + [str(ATTENDANCE_LABELS[m]) if m else "" for m in row["marks"]]
@@ -472,7 +479,13 @@ def attendance_csv(course_id):
 def attendance_pdf(course_id):
     course = _course(course_id)
     sessions, header, body = _sheet_table(course)
-    pdf = build_attendance_pdf(course.title, header, body)
+    labels = SheetLabels(
+        heading=_("Feuille d'émargement – %(course)s", course=course.title),
+        printed=_("Éditée le %(when)s", when=format_datetime(utcnow(), "short")),
+        signature=_("Signature"),
+        creator=get_site_name(),
+    )
+    pdf = build_attendance_pdf(labels, header, body)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="emargement-{course.slug}.pdf"'
     return response

@@ -130,6 +130,14 @@ class MaterialKind(enum.StrEnum):
     LINK = "link"  # an external link
 
 
+MATERIAL_KIND_LABELS = {
+    MaterialKind.LINK: _l("Lien externe"),
+    MaterialKind.RESOURCE: _l("Ressource de la bibliothèque"),
+    MaterialKind.DIRECTORY: _l("Fiche de l'annuaire"),
+    MaterialKind.FILE: _l("Fichier"),
+}
+
+
 class DisplayState(enum.StrEnum):
     """What a visitor should understand at a glance (Richie's CourseState, for series)."""
 
@@ -329,7 +337,8 @@ class CourseSession(db.Model):
     status: Mapped[SessionStatus] = mapped_column(
         str_enum(SessionStatus), default=SessionStatus.SCHEDULED
     )
-    #: Why it was cancelled or postponed, shown to learners.
+    #: Why it was cancelled or postponed, shown to learners: the animator's own words, shown as
+    #: written (nothing in the code stores a sentence here).
     status_message: Mapped[str] = mapped_column(sa.String(500), default="")
     #: Timestamped outline, [[seconds, "title"], …]; becomes the replay's chapters.
     outline: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -587,6 +596,10 @@ class Material(db.Model):
     file = relationship("StoredFile")
 
     @property
+    def kind_label(self) -> str:
+        return str(MATERIAL_KIND_LABELS[MaterialKind(self.kind)])
+
+    @property
     def label(self) -> str:
         if self.title:
             return self.title
@@ -640,7 +653,8 @@ class Notification(db.Model):
     #: None while waiting to be sent.
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
-    #: The last sending error, for the back office.
+    #: The last sending error, for the back office: the exception's class and text as raised
+    #: (a technical trace, like a log line, so not translated).
     error: Mapped[str | None] = mapped_column(sa.Text)
 
     user = relationship("User")

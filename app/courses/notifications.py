@@ -27,7 +27,7 @@ from app.courses.models import (
 )
 from app.courses.operations import queue_notification
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import locale_of, send_mail
 
 #: (kind, how long before the start): a learner registered later than start − delay is skipped.
 REMINDERS = (
@@ -123,7 +123,7 @@ def _send(notification: Notification) -> None:
     if not user.is_enabled:
         return
     kind = NotificationKind(notification.kind)
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(locale_of(user)):
         subject = str(
             SUBJECTS[kind]
             % {"course": course.title, "session": session.title if session else course.title}
@@ -143,11 +143,11 @@ def _send(notification: Notification) -> None:
             upcoming = course.next_session()
             context["session"] = session = upcoming
         text = render_template(f"courses/mail/{kind.value}.txt", **context)
-    attachments = []
-    if session is not None and kind != NotificationKind.REPLAY_ONLINE:
-        attachments.append(
-            (f"seance-{session.id}.ics", "text/calendar", build_session_attachment(session))
-        )
+        attachments = []
+        if session is not None and kind != NotificationKind.REPLAY_ONLINE:
+            attachments.append(
+                (f"seance-{session.id}.ics", "text/calendar", build_session_attachment(session))
+            )
     send_mail(user.email, subject, text, attachments=attachments)
 
 

@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from app.auth.models import Role
 from app.auth.security import login_required
 from app.core.db import utcnow
+from app.core.templating import get_site_name
 from app.courses import operations, queries
 from app.courses.calendars import build_sessions_calendar
 from app.courses.models import (
@@ -42,6 +43,7 @@ from app.courses.models import (
     get_replay_sources,
 )
 from app.extensions import db
+from app.mail import locale_of
 from app.media.models import RenditionKind
 from app.media.operations import serve_stored_file
 
@@ -61,7 +63,9 @@ def session_when(session: CourseSession, fmt: str = "EEEE d MMMM y, HH:mm") -> s
 
 @bp.app_template_filter("session_end_time")
 def session_end_time(session: CourseSession) -> str:
-    return babel_format_datetime(session.end_dt, "HH:mm", tzinfo=session.zone, locale="fr")
+    return babel_format_datetime(
+        session.end_dt, "HH:mm", tzinfo=session.zone, locale=str(get_locale())
+    )
 
 
 @bp.app_template_filter("clock")
@@ -433,8 +437,11 @@ def personal_calendar(token):
             Course.status != CourseStatus.DRAFT,
         )
     )
-    name = _("Mes formations – %(site)s", site=current_app.config["SITE_NAME"])
-    return _ics(build_sessions_calendar(sessions, name, private=True), "mes-formations.ics", True)
+    # A calendar client sends no language: the calendar speaks the learner's.
+    with force_locale(locale_of(user)):
+        name = _("Mes formations – %(site)s", site=get_site_name())
+        body = build_sessions_calendar(sessions, name, private=True)
+    return _ics(body, "mes-formations.ics", True)
 
 
 @bp.route("/mon-espace/calendrier", methods=["POST"])
