@@ -20,6 +20,7 @@ PRODID = "-//Open Food France//La Boîte à outils des circuits courts//FR"
 DEFAULT_TZID = "Europe/Paris"
 #: How often subscribed clients should poll (REFRESH-INTERVAL, and X-PUBLISHED-TTL for Outlook).
 REFRESH_INTERVAL = timedelta(hours=1)
+#: Label of the live link; the app passes it translated (builders know no request language).
 JOIN_LABEL = "Rejoindre la session en ligne"
 
 
@@ -30,6 +31,7 @@ def build_calendar(
     *,
     description: str | None = None,
     alarm_before: timedelta | None = None,
+    join_label: str = JOIN_LABEL,
 ) -> bytes:
     """Render events as a subscribable calendar; join links only when private is True."""
     calendar = _new_calendar(method=None)
@@ -40,7 +42,9 @@ def build_calendar(
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("x-wr-timezone", DEFAULT_TZID)
     for event in events:
-        calendar.add_component(_build_event(event, private=private, alarm_before=alarm_before))
+        calendar.add_component(
+            _build_event(event, private=private, alarm_before=alarm_before, join_label=join_label)
+        )
     _add_timezones(calendar)
     return calendar.to_ical()
 
@@ -53,6 +57,7 @@ def build_event_ics(
     organizer_email: str | None = None,
     attendee_email: str | None = None,
     alarm_before: timedelta | None = None,
+    join_label: str = JOIN_LABEL,
 ) -> bytes:
     """Render one event as an e-mail attachment (METHOD PUBLISH, or REQUEST/CANCEL for iTIP)."""
     method = method.upper()
@@ -65,7 +70,7 @@ def build_event_ics(
         if event.status == "cancelled":
             method = "CANCEL"
     calendar = _new_calendar(method=method)
-    vevent = _build_event(event, private=private, alarm_before=alarm_before)
+    vevent = _build_event(event, private=private, alarm_before=alarm_before, join_label=join_label)
     if organizer_email:
         vevent.add("organizer", f"mailto:{organizer_email}")
     if attendee_email:
@@ -89,7 +94,9 @@ def _new_calendar(method: str | None) -> Calendar:
     return calendar
 
 
-def _build_event(event: CalendarEvent, *, private: bool, alarm_before: timedelta | None) -> Event:
+def _build_event(
+    event: CalendarEvent, *, private: bool, alarm_before: timedelta | None, join_label: str
+) -> Event:
     _check_event(event)
     zone = ZoneInfo(event.tzid)
     join_url = event.join_url if private else None
@@ -106,11 +113,12 @@ def _build_event(event: CalendarEvent, *, private: bool, alarm_before: timedelta
     vevent.add("status", event.status.upper())
     description = _public_text(event.description, event, private)
     if join_url:
-        description = f"{description}\n\n{JOIN_LABEL} : {join_url}".strip()
+        # Label and link on their own lines: no punctuation that belongs to one language.
+        description = f"{description}\n\n{join_label}\n{join_url}".strip()
         vevent.add(
             "conference",
             join_url,
-            parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": JOIN_LABEL},
+            parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": join_label},
         )
     if description:
         vevent.add("description", description)

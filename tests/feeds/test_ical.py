@@ -120,6 +120,20 @@ def test_private_calendar_carries_the_join_link(make_event):
     assert JOIN_URL in str(vevent["DESCRIPTION"])
 
 
+def test_the_join_label_is_given_by_the_caller_in_the_readers_language(make_event):
+    event = make_event(1)
+    default = events_of(build_calendar([event], "Mes sessions", private=True))[event.uid]
+    assert default["CONFERENCE"].params["LABEL"] == "Rejoindre la session en ligne"
+    assert str(default["DESCRIPTION"]).endswith(f"Rejoindre la session en ligne\n{JOIN_URL}")
+    for ics in (
+        build_calendar([event], "My sessions", private=True, join_label="Join online"),
+        build_event_ics(event, private=True, join_label="Join online"),
+    ):
+        vevent = events_of(ics)[event.uid]
+        assert vevent["CONFERENCE"].params["LABEL"] == "Join online"
+        assert str(vevent["DESCRIPTION"]).endswith(f"Join online\n{JOIN_URL}")
+
+
 def test_online_only_private_session_uses_the_join_link_as_location(make_event):
     event = make_event(1, location=None)
     vevent = events_of(build_calendar([event], "Mes sessions", private=True))[event.uid]
