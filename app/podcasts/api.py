@@ -1,6 +1,7 @@
 """JSON API: podcast shows and episodes (read for listeners, write for animators)."""
 
 from flask import abort, current_app, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -148,7 +149,7 @@ def create_episode(data, slug):
     show = _visible_show(slug)
     asset = db.session.get(MediaAsset, data.pop("asset_id"))
     if asset is None:
-        abort(422, "Enregistrement inconnu.")
+        abort(422, _("Enregistrement inconnu."))
     pub_dt = data.pop("pub_dt") or current_app.extensions["podcasts"]["clock"]()
     try:
         episode = operations.publish_episode(show, asset=asset, pub_dt=pub_dt, **data)

@@ -5,6 +5,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
+from app.core.i18n import Message
+
 MIN_SIDE = 1400
 MAX_SIDE = 3000
 #: Side of artworks generated when no cover was given.
@@ -22,7 +24,9 @@ def build_square_artwork(source: BinaryIO) -> tuple[bytes, int]:
         image = ImageOps.exif_transpose(image)
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ArtworkError("Ce fichier n'est pas une image lisible (JPEG, PNG ou WebP).") from exc
+        raise ArtworkError(
+            Message("Ce fichier n'est pas une image lisible (JPEG, PNG ou WebP).")
+        ) from exc
     if image.mode in ("RGBA", "LA", "P"):
         # Transparent areas become white rather than black.
         image = image.convert("RGBA")

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.media.models import AssetKind, AssetStatus, MediaAsset, Rendition, RenditionKind
 from app.media.operations import store_file
@@ -52,7 +53,12 @@ EXTENSIONS = {
 
 
 class ImportError_(operations.PodcastError):
-    """The feed cannot be imported; the message says why."""
+    """The feed cannot be imported; the message (a Message) says why."""
+
+
+def reason(exc: Exception) -> Message | str:
+    """Return an error's message as raised: a Message stays translatable when it is stored."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
 
 
 class LockedFeed(ImportError_):
@@ -107,10 +113,14 @@ def parse_feed(xml: bytes) -> ImportedFeed:
     try:
         root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
-        raise ImportError_(f"Ce fichier n'est pas un flux RSS valide : {exc}") from None
+        raise ImportError_(
+            Message("Ce fichier n'est pas un flux RSS valide : %(error)s", error=str(exc))
+        ) from None
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
-        raise ImportError_("Ce document n'est pas un flux RSS de podcast (<rss><channel>).")
+        raise ImportError_(
+            Message("Ce document n'est pas un flux RSS de podcast (<rss><channel>).")
+        )
     results = []
     for podcast_ns in (PODCAST_NS, PODCAST_NS_OLD):
         ns = {"itunes": ITUNES_NS, "podcast": podcast_ns}
@@ -167,18 +177,24 @@ def fetch(url: str, limit: int = MAX_FEED_BYTES) -> bytes:
     with _open(url) as response:
         data = response.read(limit + 1)
     if len(data) > limit:
-        raise ImportError_(f"Le document {url} dépasse {limit // (1024 * 1024)} Mo.")
+        raise ImportError_(
+            Message(
+                "Le document %(url)s dépasse %(size)s Mo.", url=url, size=limit // (1024 * 1024)
+            )
+        )
     return data
 
 
 def _open(url: str):
     if urlsplit(url).scheme not in ("http", "https"):
-        raise ImportError_(f"Adresse non prise en charge : {url}")
+        raise ImportError_(Message("Adresse non prise en charge : %(url)s", url=url))
     request = urllib.request.Request(url, headers={"User-Agent": "CircuitsCourts-Import/1.0"})  # noqa: S310 - scheme checked above
     try:
         return urllib.request.urlopen(request, timeout=TIMEOUT_S)  # noqa: S310 - scheme checked
     except OSError as exc:
-        raise ImportError_(f"Impossible de télécharger {url} : {exc}") from None
+        raise ImportError_(
+            Message("Impossible de télécharger %(url)s : %(error)s", url=url, error=str(exc))
+        ) from None
 
 
 def import_feed(
@@ -227,7 +243,8 @@ def import_feed(
         except ImportError_ as exc:
             if progress is None:
                 raise
-            progress(show, done, len(items), None, f"« {item.title} » : {exc}")
+            error = Message("« %(title)s » : %(error)s", title=item.title, error=reason(exc))
+            progress(show, done, len(items), None, error)
             continue
         operations.publish_episode(
             show,
@@ -256,8 +273,10 @@ def check_locked(feed: ImportedFeed, confirm_locked: bool) -> None:
     """Refuse a feed with podcast:locked yes unless its owner confirmed."""
     if feed.locked and not confirm_locked:
         raise LockedFeed(
-            "Ce flux est verrouillé (podcast:locked) : son propriétaire interdit l'import. "
-            "Confirmez que ce podcast est le vôtre pour l'importer quand même."
+            Message(
+                "Ce flux est verrouillé (podcast:locked) : son propriétaire interdit l'import. "
+                "Confirmez que ce podcast est le vôtre pour l'importer quand même."
+            )
         )
 
 
@@ -330,12 +349,14 @@ def import_media(
             while chunk := response.read(1024 * 1024):
                 total += len(chunk)
                 if total > MAX_MEDIA_BYTES:
-                    raise ImportError_(f"Le fichier {url} est trop gros pour être importé.")
+                    raise ImportError_(
+                        Message("Le fichier %(url)s est trop gros pour être importé.", url=url)
+                    )
                 tmp.write(chunk)
         tmp.flush()
         facts = probe(tmp.name)
         if facts.audio is None:
-            raise ImportError_(f"Le fichier {url} ne contient pas de son.")
+            raise ImportError_(Message("Le fichier %(url)s ne contient pas de son.", url=url))
         tmp.seek(0)
         stored = store_file(
             tmp, f"episode{extension}", prefix="podcasts/import", content_type=content_type
@@ -398,17 +419,22 @@ def create_import(
     if upload is not None:
         xml = upload.read(MAX_FEED_BYTES + 1)
         if len(xml) > MAX_FEED_BYTES:
-            raise ImportError_(f"Le fichier dépasse {MAX_FEED_BYTES // (1024 * 1024)} Mo.")
+            raise ImportError_(
+                Message("Le fichier dépasse %(size)s Mo.", size=MAX_FEED_BYTES // (1024 * 1024))
+            )
     elif url:
         xml = fetch(url)
     else:
-        raise ImportError_("Donnez l'adresse du flux ou un fichier RSS.")
+        raise ImportError_(Message("Donnez l'adresse du flux ou un fichier RSS."))
     feed = parse_feed(xml)
     check_locked(feed, confirm_locked)
     wanted = slug or operations.slugify(feed.title)
     if operations.get_show(wanted) is not None or wanted in operations.RESERVED_SLUGS:
         raise ImportError_(
-            f"L'adresse « {wanted} » est déjà prise : choisissez-en une autre pour l'émission."
+            Message(
+                "L'adresse « %(slug)s » est déjà prise : choisissez-en une autre pour l'émission.",
+                slug=wanted,
+            )
         )
     row = FeedImport(
         source_url=None if upload is not None else url,
@@ -480,9 +506,12 @@ def run_import(import_id: int) -> None:
     except Exception as exc:
         db.session.rollback()
         row = get_import(import_id)
-        message = str(exc) if isinstance(exc, operations.PodcastError) else (
-            f"Erreur inattendue ({type(exc).__name__}) : l'import s'est arrêté."
-        )
+        if isinstance(exc, operations.PodcastError):
+            message = reason(exc)
+        else:
+            message = Message(
+                "Erreur inattendue (%(error)s) : l'import s'est arrêté.", error=type(exc).__name__
+            )
         row.errors = [*row.errors, message]
         row.state, row.finished_dt = ImportState.FAILED, utcnow()
         db.session.commit()

@@ -25,6 +25,7 @@ from flask import url_for
 from app.auth.models import Role, User
 from app.auth.tokens import hash_token, new_token
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.core.text import render_markdown
 from app.extensions import db
 from app.media.models import MediaAsset
@@ -39,7 +40,7 @@ from app.podcasts.models import (
     ShowType,
     Visibility,
 )
-from feeds.apple_categories import check_apple_category
+from feeds.apple_categories import APPLE_CATEGORIES, check_apple_category
 from feeds.podcast import compute_podcast_guid
 from feeds.types import FeedError
 
@@ -76,7 +77,11 @@ RESERVED_SLUGS = frozenset(
 
 
 class PodcastError(ValueError):
-    """A request the podcast feature refuses, with a message a person understands."""
+    """A request the podcast feature refuses, with a message a person understands.
+
+    The message is a :class:`~app.core.i18n.Message`: ``str(exc)`` reads in the reader's language
+    on a page, and an import worker can store ``exc.args[0]`` to show it later.
+    """
 
 
 def slugify(text: str) -> str:
@@ -149,9 +154,13 @@ def create_show(
     """Create a show with a placeholder artwork; its podcast:guid is computed now and stored."""
     slug = slug or slugify(title)
     if slug in RESERVED_SLUGS:
-        raise PodcastError(f"L'adresse « {slug} » est réservée : choisissez-en une autre.")
+        raise PodcastError(
+            Message("L'adresse « %(slug)s » est réservée : choisissez-en une autre.", slug=slug)
+        )
     if get_show(slug) is not None:
-        raise PodcastError(f"L'adresse « {slug} » est déjà prise par une autre émission.")
+        raise PodcastError(
+            Message("L'adresse « %(slug)s » est déjà prise par une autre émission.", slug=slug)
+        )
     show = Show(slug=slug, title=title.strip())
     _apply_show_fields(show, fields)
     if show.kind == ShowKind.COURSE:
@@ -190,10 +199,23 @@ def _apply_show_fields(show: Show, fields: dict) -> None:
         elif name in ("title", "author") and value is not None:
             value = value.strip()
         setattr(show, name, value)
+    category = show.apple_category or "Education"
     try:
-        check_apple_category(show.apple_category or "Education", show.apple_subcategory)
-    except FeedError as exc:
-        raise PodcastError(f"Catégorie Apple inconnue : {exc}") from None
+        check_apple_category(category, show.apple_subcategory)
+    except FeedError:
+        if category not in APPLE_CATEGORIES:
+            raise PodcastError(
+                Message(
+                    "« %(category)s » n'est pas une catégorie Apple Podcasts.", category=category
+                )
+            ) from None
+        raise PodcastError(
+            Message(
+                "« %(subcategory)s » n'est pas une sous-catégorie Apple de « %(category)s ».",
+                subcategory=show.apple_subcategory,
+                category=category,
+            )
+        ) from None
 
 
 def set_show_artwork(show: Show, source: BinaryIO, *, now: datetime | None = None) -> Show:
@@ -328,14 +350,16 @@ def publish_episode(
     if episode is None and wanted_guid:
         episode = get_episode_by_guid(wanted_guid)
         if episode is not None and episode.show_id != show.id:
-            raise PodcastError(f"Le GUID {wanted_guid} appartient déjà à une autre émission.")
+            raise PodcastError(
+                Message("Le GUID %(guid)s appartient déjà à une autre émission.", guid=wanted_guid)
+            )
     if episode is None:
         episode = Episode(show=show, guid=wanted_guid or str(uuid.uuid4()), created_dt=now)
         if source is not None:
             episode.source_kind, episode.source_id = source[0], int(source[1])
         db.session.add(episode)
     if not title or not title.strip():
-        raise PodcastError("Un épisode a besoin d'un titre.")
+        raise PodcastError(Message("Un épisode a besoin d'un titre."))
     episode.title = title.strip()[:255]
     episode.description = description or ""
     episode.description_html = str(render_markdown(episode.description))
@@ -348,7 +372,9 @@ def publish_episode(
         episode.pub_dt = pub_dt
     for value in (season, number):
         if value is not None and (isinstance(value, bool) or int(value) <= 0):
-            raise PodcastError("Les numéros de saison et d'épisode sont des entiers positifs.")
+            raise PodcastError(
+                Message("Les numéros de saison et d'épisode sont des entiers positifs.")
+            )
     episode.season, episode.season_name, episode.number = season, season_name, number
     episode.episode_type = EpisodeType(episode_type)
     episode.explicit = explicit

@@ -20,7 +20,10 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from babel.core import UnknownLocaleError
 from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from app.core.db import utcnow
@@ -493,6 +496,15 @@ def feed_chapters(raw: list | None, duration_s: float | None) -> tuple[Chapter, 
     return tuple(sorted(marks, key=lambda m: m.start))
 
 
+def video_title(language: str) -> str:
+    """Name the video alternate in the show's language: a feed never follows its reader's."""
+    try:
+        with force_locale(language.split("-")[0].lower() or "fr"):
+            return _("Vidéo")
+    except (UnknownLocaleError, ValueError):  # a language Babel does not know: the source text
+        return "Vidéo"
+
+
 def feed_episode_input(row: FeedRow, urls: FeedUrls) -> ft.Episode:
     """Describe a live episode for the feed builder (enclosure facts from the stored file)."""
     renditions = row.renditions
@@ -519,7 +531,7 @@ def feed_episode_input(row: FeedRow, urls: FeedUrls) -> ft.Episode:
                 mime=video.content_type,
                 height=video.height,
                 bitrate=video.bitrate,
-                title="Vidéo",
+                title=video_title(row.language),
             ),
         )
     has_chapters = bool(chapters) or RenditionKind.CHAPTERS in renditions

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import Role
 from app.auth.security import login_required, role_required
 from app.core.db import utcnow
+from app.core.i18n import translated
 from app.extensions import db
 from app.media.models import AssetStatus, MediaAsset, RenditionKind
 from app.media.storage import get_storage
@@ -636,7 +637,7 @@ def _import_status(row) -> dict:
         "done": row.done,
         "total": row.total,
         "imported": row.imported,
-        "errors": list(row.errors or []),
+        "errors": [translated(error) for error in row.errors or []],
         "show_url": url_for("podcasts.edit_show", slug=row.show.slug) if row.show else None,
     }
 

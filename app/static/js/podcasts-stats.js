@@ -3,6 +3,7 @@
   "use strict";
   var root = document.getElementById("podcast-stats");
   if (!root || typeof Chart === "undefined") { return; }
+  var label = root.getAttribute("data-label") || "";  // in the page's language
   fetch(root.getAttribute("data-stats-url"), { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (stats) {
@@ -10,7 +11,7 @@
         type: "bar",
         data: {
           labels: stats.days.map(function (d) { return d.day; }),
-          datasets: [{ label: "Téléchargements", data: stats.days.map(function (d) { return d.downloads; }),
+          datasets: [{ label: label, data: stats.days.map(function (d) { return d.downloads; }),
                        backgroundColor: "#2e5e3e" }]
         },
         options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
@@ -19,7 +20,7 @@
         type: "bar",
         data: {
           labels: stats.apps.map(function (a) { return a.app; }),
-          datasets: [{ label: "Téléchargements", data: stats.apps.map(function (a) { return a.downloads; }),
+          datasets: [{ label: label, data: stats.apps.map(function (a) { return a.downloads; }),
                        backgroundColor: "#8a5a00" }]
         },
         options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
