@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.core.db import utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.library.models import Theme
 from app.network.agenda_models import Event, EventMode, EventStatus
@@ -232,13 +233,13 @@ def import_feed(
             allow_private=allow_private,
         )
     except ics.FeedFetchError as exc:
-        feed.last_status = f"Échec : {exc}"[:300]
-        feed.last_report = [{"uid": None, "reason": str(exc)[:300]}]
+        feed.last_status = Message("Échec : %(reason)s", reason=exc.reason)
+        feed.last_report = [{"uid": None, "reason": exc.reason}]
         db.session.flush()
         counts["rejected"] = 1
         return counts
     if fetched.status == 304:
-        feed.last_status = "Inchangé depuis la dernière lecture."
+        feed.last_status = Message("Inchangé depuis la dernière lecture.")
         db.session.flush()
         return counts
     parsed = ics.parse_feed(fetched.body)
@@ -274,10 +275,10 @@ def import_feed(
     db.session.flush()  # new events get their ids before they are indexed
     for event in existing.values():
         index_event(event)
-    feed.last_status = (
-        f"{counts['created']} nouveaux, {counts['updated']} mis à jour, "
-        f"{counts['unchanged']} inchangés, {counts['cancelled']} annulés, "
-        f"{counts['rejected']} rejetés"
+    feed.last_status = Message(
+        "Nouveaux : %(created)s, mis à jour : %(updated)s, inchangés : %(unchanged)s, "
+        "annulés : %(cancelled)s, rejetés : %(rejected)s",
+        **counts,
     )
     db.session.flush()
     return counts

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, str_enum, utcnow
+from app.core.i18n import Message, MessageText
 from app.extensions import db
 from app.library.models import Theme
 
@@ -45,6 +46,53 @@ STATUS_LABELS = {
     EventStatus.CANCELLED: _l("Annulé"),
 }
 
+
+class MessageString(MessageText):
+    """MessageText in a VARCHAR: what would not fit is stored as its French text, cut."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        stored = super().process_bind_param(value, dialect)
+        limit = self.impl.length
+        if isinstance(value, Message) and limit and len(stored) > limit:
+            return str.__str__(value)[:limit]
+        return stored
+
+
+class ReportJSON(sa.types.TypeDecorator):
+    """A feed's report, [{"uid", "reason"}], whose reasons are Messages kept as msgid and values
+    (``Message.to_dict``), so each moderator reads them in their language."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return [
+            {**line, "reason": line["reason"].to_dict()}
+            if isinstance(line.get("reason"), Message)
+            else line
+            for line in value
+        ]
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return [{**line, "reason": _read_reason(line.get("reason"))} for line in value]
+
+
+def _read_reason(value):
+    if isinstance(value, dict) and "msgid" in value:
+        try:
+            return Message.from_dict(value)
+        except (KeyError, ValueError, TypeError):  # values that no longer fit the sentence
+            return str(value["msgid"])
+    return value
+
+
 event_themes = sa.Table(
     "agenda_event_themes",
     db.metadata,
@@ -73,10 +121,10 @@ class ExternalFeed(db.Model):
     etag: Mapped[str | None] = mapped_column(sa.String(300))
     last_modified: Mapped[str | None] = mapped_column(sa.String(100))
     last_fetched_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Outcome of the last fetch in one line ("12 importés, 1 mis à jour, 2 rejetés").
-    last_status: Mapped[str] = mapped_column(sa.String(300), default="")
-    #: What the last import could not take, [{"uid": ..., "reason": ...}], for moderators.
-    last_report: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: Outcome of the last fetch in one line ("Nouveaux : 12, mis à jour : 1…"), a Message.
+    last_status: Mapped[str] = mapped_column(MessageString(300), default="")
+    #: What the last import could not take, [{"uid": ..., "reason": Message}], for moderators.
+    last_report: Mapped[list] = mapped_column(ReportJSON, default=list)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation = relationship("Organisation")

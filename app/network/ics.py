@@ -2,6 +2,8 @@
 
 Pure functions (no Flask, no database): a feed is untrusted input, so every event is checked on
 its own; valid events come out, the rest become report lines, and nothing raises on bad data.
+Reasons are :class:`~app.core.i18n.Message` objects: the worker stores them and moderators read
+them in their own language.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from app.core.i18n import Message
+
 PARIS = ZoneInfo("Europe/Paris")
 #: Longest event accepted (a fair over a few weeks, not a year-long placeholder).
 MAX_DURATION = timedelta(days=60)
@@ -24,6 +28,23 @@ MAX_DURATION = timedelta(days=60)
 
 class FeedFetchError(Exception):
     """The feed could not be fetched (network, HTTP error, too large); the message says why."""
+
+    @property
+    def reason(self) -> Message | str:
+        """The message as raised (a Message stays translatable once stored)."""
+        return _reason(self)
+
+
+def _reason(exc: Exception) -> Message | str:
+    if exc.args and isinstance(exc.args[0], Message):
+        return exc.args[0]
+    return str(exc)[:300] or type(exc).__name__
+
+
+def _short(text: str | None, limit: int = 120) -> str:
+    """Cut a value quoted in a reason (reasons are stored in columns of limited size)."""
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class FeedAddressError(FeedFetchError):
@@ -46,15 +67,15 @@ REDIRECT_CODES = (301, 302, 303, 307, 308)
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 #: Kinds of address refused whatever the settings, and those NETWORK_FEED_ALLOW_PRIVATE allows.
 ALWAYS_REFUSED = {
-    "unspecified": "adresse non spécifiée",
-    "multicast": "adresse de multidiffusion (multicast)",
-    "link-local": "adresse lien-local (link-local)",
-    "reserved": "adresse réservée",
+    "unspecified": Message("adresse non spécifiée"),
+    "multicast": Message("adresse de multidiffusion (multicast)"),
+    "link-local": Message("adresse lien-local (link-local)"),
+    "reserved": Message("adresse réservée"),
 }
 PRIVATE_KINDS = {
-    "loopback": "adresse de bouclage (loopback)",
-    "private": "adresse de réseau privé",
-    "non-global": "adresse non publique",
+    "loopback": Message("adresse de bouclage (loopback)"),
+    "private": Message("adresse de réseau privé"),
+    "non-global": Message("adresse non publique"),
 }
 
 
@@ -93,7 +114,9 @@ def check_address(address: str, *, allow_private: bool = False) -> None:
     if kind is None or (allow_private and kind in PRIVATE_KINDS):
         return
     label = ALWAYS_REFUSED.get(kind) or PRIVATE_KINDS[kind]
-    raise FeedAddressError(f"adresse interne refusée : {address} ({label})")
+    raise FeedAddressError(
+        Message("adresse interne refusée : %(address)s (%(kind)s)", address=address, kind=label)
+    )
 
 
 def resolve_feed_url(url: str, *, allow_private: bool = False) -> tuple[SplitResult, list]:
@@ -106,22 +129,33 @@ def resolve_feed_url(url: str, *, allow_private: bool = False) -> tuple[SplitRes
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise FeedAddressError(f"adresse invalide : {url!r}") from exc
+        raise FeedAddressError(
+            Message("adresse invalide : %(url)s", url=_short(repr(url)))
+        ) from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise FeedAddressError(
-            f"seules les adresses http(s) sont lues, pas {parts.scheme or '(sans schéma)'}://"
+            Message(
+                "seules les adresses http(s) sont lues, pas %(scheme)s://",
+                scheme=_short(parts.scheme) or Message("(sans schéma)"),
+            )
         )
     host = parts.hostname
     if not host:
-        raise FeedAddressError(f"adresse sans nom d'hôte : {url!r}")
+        raise FeedAddressError(Message("adresse sans nom d'hôte : %(url)s", url=_short(repr(url))))
     if port is None:
         port = 443 if parts.scheme.lower() == "https" else 80
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise FeedFetchError(f"nom d'hôte introuvable : {host} ({exc})") from exc
+        raise FeedFetchError(
+            Message(
+                "nom d'hôte introuvable : %(host)s (%(error)s)",
+                host=_short(host),
+                error=_short(str(exc)),
+            )
+        ) from exc
     if not infos:
-        raise FeedFetchError(f"nom d'hôte introuvable : {host}")
+        raise FeedFetchError(Message("nom d'hôte introuvable : %(host)s", host=_short(host)))
     for info in infos:
         check_address(info[4][0], allow_private=allow_private)
     return parts, infos
@@ -216,19 +250,32 @@ def fetch_feed(
             if response.status in REDIRECT_CODES:
                 location = response.getheader("Location")
                 if not location:
-                    raise FeedFetchError(f"HTTP {response.status} sans en-tête Location")
+                    raise FeedFetchError(
+                        Message("HTTP %(status)s sans en-tête Location", status=response.status)
+                    )
                 url = urljoin(url, location.strip())
                 continue
             if response.status == 304:
                 return FetchResult(status=304, etag=etag, last_modified=last_modified)
             if response.status != 200:
-                raise FeedFetchError(f"HTTP {response.status} {response.reason}")
+                # Status and reason phrase are protocol words: no sentence to translate.
+                raise FeedFetchError(f"HTTP {response.status} {_short(response.reason)}")
             declared = response.getheader("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FeedFetchError(f"feed too large: {declared} bytes (limit {max_bytes})")
+                raise FeedFetchError(
+                    Message(
+                        "fichier trop volumineux : %(size)s octets (limite %(limit)s)",
+                        size=_short(declared),
+                        limit=max_bytes,
+                    )
+                )
             body = response.read(max_bytes + 1)
             if len(body) > max_bytes:
-                raise FeedFetchError(f"feed too large: more than {max_bytes} bytes")
+                raise FeedFetchError(
+                    Message(
+                        "fichier trop volumineux : plus de %(limit)s octets", limit=max_bytes
+                    )
+                )
             return FetchResult(
                 status=200,
                 body=body,
@@ -238,10 +285,12 @@ def fetch_feed(
         except FeedFetchError:
             raise
         except (http.client.HTTPException, ssl.SSLError, TimeoutError, OSError) as exc:
-            raise FeedFetchError(f"unreachable: {exc}") from exc
+            raise FeedFetchError(
+                Message("serveur injoignable : %(error)s", error=_short(str(exc)))
+            ) from exc
         finally:
             connection.close()
-    raise FeedFetchError(f"trop de redirections (plus de {MAX_REDIRECTS})")
+    raise FeedFetchError(Message("trop de redirections (plus de %(max)s)", max=MAX_REDIRECTS))
 
 
 @dataclass(frozen=True)
@@ -278,32 +327,37 @@ def parse_feed(data: bytes, *, max_events: int = 2000) -> ParseResult:
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:  # noqa: BLE001 - any parser failure means "not a calendar"
-        result.problems.append({"uid": None, "reason": f"fichier illisible : {exc}"[:300]})
+        reason = Message("fichier illisible : %(error)s", error=_short(str(exc)))
+        result.problems.append({"uid": None, "reason": reason})
         result.complete = False
         return result
     if getattr(calendar, "name", "") != "VCALENDAR":
-        result.problems.append({"uid": None, "reason": "fichier illisible : pas de VCALENDAR"})
+        result.problems.append(
+            {"uid": None, "reason": Message("fichier illisible : pas de VCALENDAR")}
+        )
         result.complete = False
         return result
     seen: set[str] = set()
     for component in calendar.walk("VEVENT"):
         uid = str(component.get("UID") or "").strip()[:300]
         if len(result.events) >= max_events:
-            result.problems.append({"uid": uid or None, "reason": "trop d'évènements"})
+            result.problems.append({"uid": uid or None, "reason": Message("trop d'évènements")})
             result.complete = False
             break
         if uid:
             result.uids.add(uid)
         if not uid:
-            result.problems.append({"uid": None, "reason": "évènement sans UID"})
+            result.problems.append({"uid": None, "reason": Message("évènement sans UID")})
             continue
         if uid in seen:
-            result.problems.append({"uid": uid, "reason": "UID en double dans le fichier"})
+            result.problems.append(
+                {"uid": uid, "reason": Message("UID en double dans le fichier")}
+            )
             continue
         try:
             event = _parse_event(component, uid)
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            result.problems.append({"uid": uid, "reason": str(exc)[:300] or type(exc).__name__})
+            result.problems.append({"uid": uid, "reason": _reason(exc)})
             continue
         seen.add(uid)
         result.events.append(event)
@@ -312,12 +366,13 @@ def parse_feed(data: bytes, *, max_events: int = 2000) -> ParseResult:
 
 def _parse_event(component, uid: str) -> ParsedEvent:
     if getattr(component, "errors", None):
-        raise ValueError("propriété illisible : " + "; ".join(str(e[0]) for e in component.errors))
+        errors = "; ".join(str(e[0]) for e in component.errors)
+        raise ValueError(Message("propriété illisible : %(names)s", names=_short(errors)))
     title = str(component.get("SUMMARY") or "").strip()
     if not title:
-        raise ValueError("évènement sans titre (SUMMARY)")
+        raise ValueError(Message("évènement sans titre (SUMMARY)"))
     if "DTSTART" not in component:
-        raise ValueError("évènement sans date de début (DTSTART)")
+        raise ValueError(Message("évènement sans date de début (DTSTART)"))
     raw_start = component.decoded("DTSTART")
     start, tzid = _aware(raw_start, component["DTSTART"])
     if "DTEND" in component:
@@ -325,19 +380,19 @@ def _parse_event(component, uid: str) -> ParsedEvent:
     elif "DURATION" in component:
         duration = component.decoded("DURATION")
         if not isinstance(duration, timedelta):
-            raise ValueError("DURATION invalide")
+            raise ValueError(Message("DURATION invalide"))
         end = start + duration
     elif isinstance(raw_start, date) and not isinstance(raw_start, datetime):
         end = start + timedelta(days=1)
     else:
         end = start + timedelta(hours=1)
     if end <= start:
-        raise ValueError("la fin précède le début")
+        raise ValueError(Message("la fin précède le début"))
     if end - start > MAX_DURATION:
-        raise ValueError("durée supérieure à 60 jours")
+        raise ValueError(Message("durée supérieure à %(days)s jours", days=MAX_DURATION.days))
     sequence = int(component.get("SEQUENCE", 0) or 0)
     if sequence < 0:
-        raise ValueError("SEQUENCE négative")
+        raise ValueError(Message("SEQUENCE négative"))
     modified = None
     if "LAST-MODIFIED" in component:
         modified, _tz = _aware(component.decoded("LAST-MODIFIED"), component["LAST-MODIFIED"])
@@ -375,12 +430,12 @@ def _aware(value, prop) -> tuple[datetime, str]:
         except (KeyError, ValueError):
             tzid = "Europe/Paris"
         if value.year < 1970 or value.year > 2200:
-            raise ValueError(f"date hors limites : {value.isoformat()}")
+            raise ValueError(Message("date hors limites : %(date)s", date=value.isoformat()))
         return value.astimezone(UTC), tzid
     if isinstance(value, date):
         if value.year < 1970 or value.year > 2200:
-            raise ValueError(f"date hors limites : {value.isoformat()}")
+            raise ValueError(Message("date hors limites : %(date)s", date=value.isoformat()))
         return datetime(value.year, value.month, value.day, tzinfo=PARIS).astimezone(UTC), (
             "Europe/Paris"
         )
-    raise ValueError(f"date invalide : {value!r}")
+    raise ValueError(Message("date invalide : %(value)s", value=_short(repr(value))))

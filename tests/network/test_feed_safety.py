@@ -184,7 +184,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_host_name(tls_se
                             ssl_context=context, timeout=5)
     assert result.status == 200 and b"UID:tls@amap" in result.body
     assert hosts == [f"localhost:{port}"]
-    with pytest.raises(ics.FeedFetchError, match="unreachable"):
+    with pytest.raises(ics.FeedFetchError, match="injoignable"):
         ics.fetch_feed(f"https://127.0.0.1:{port}/agenda.ics", allow_private=True,
                        ssl_context=context, timeout=5)
 
