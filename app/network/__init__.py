@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         agenda_views,
         api,
         cli,
+        exchange,
         exchange_models,
         exchange_views,
         models,
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    app.jinja_env.filters["author_name"] = exchange.author_name
     app.register_blueprint(views.bp)
     app.register_blueprint(cli.bp)
     register(api.blp)

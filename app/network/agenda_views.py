@@ -202,6 +202,7 @@ def _calendar_response(items, name: str) -> Response:
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = "inline; filename=agenda.ics"
     response.headers["Cache-Control"] = "public, max-age=900"
+    response.vary.add("Accept-Language")  # the calendar's name is in the reader's language
     response.set_etag(hashlib.sha256(body).hexdigest())
     return response.make_conditional(request)
 

@@ -31,6 +31,7 @@ from app.network.exchange_models import (
     Thread,
 )
 from app.network.operations import resolve_thread_target
+from app.network.personal_data import is_deleted_account
 
 
 class ExchangeError(ValueError):
@@ -131,10 +132,19 @@ def needs_approval(author: User) -> bool:
     return approved < threshold
 
 
+def author_name(user: User | None) -> str:
+    """Name a post's author; a deleted account is named in the reader's language."""
+    if user is None or is_deleted_account(user):
+        return _("Compte supprimé")
+    return user.name
+
+
 def quote_markdown(post: Post) -> str:
     """Return a Markdown blockquote of a post, with its author."""
-    name = post.author.name if post.author else _("Compte supprimé")
-    lines = [f"> **{_('%(name)s a écrit :', name=name)}**", ">"]
+    name = author_name(post.author)
+    # The sentence is built apart: xgettext cannot see a call inside an f-string.
+    header = _("%(name)s a écrit :", name=name)
+    lines = [f"> **{header}**", ">"]
     lines += [f"> {line}" if line else ">" for line in post.body.splitlines()]
     return "\n".join(lines) + "\n\n"
 
@@ -359,7 +369,7 @@ def _unsent(mode: NotifyMode, post_id: int | None = None):
 
 
 def _post_text(post: Post) -> str:
-    author = post.author.name if post.author else _("Compte supprimé")
+    author = author_name(post.author)
     url = external_url("network.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}")
     return f"{author} — {post.thread.title}\n\n{plain_text(post.body, 600)}\n\n{url}\n"
 

@@ -307,7 +307,12 @@ def dismiss_report(report_id):
 @role_required(Role.MODERATOR)
 def exchange_moderation():
     pending, reports = exchange.moderation_queue()
-    return render_template("network/exchange_moderation.html", pending=pending, reports=reports)
+    return render_template(
+        "network/exchange_moderation.html",
+        pending=pending,
+        reports=reports,
+        reason_labels=dict(forms.REPORT_REASONS),
+    )
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

@@ -246,11 +246,11 @@ class EventForm(FlaskForm):
         _l("Fuseau horaire"),
         choices=[
             ("Europe/Paris", "Europe/Paris"),
-            ("America/Martinique", "Martinique, Guadeloupe"),
-            ("America/Cayenne", "Guyane"),
-            ("Indian/Reunion", "La Réunion"),
-            ("Indian/Mayotte", "Mayotte"),
-            ("Pacific/Noumea", "Nouvelle-Calédonie"),
+            ("America/Martinique", _l("Martinique, Guadeloupe")),
+            ("America/Cayenne", _l("Guyane")),
+            ("Indian/Reunion", _l("La Réunion")),
+            ("Indian/Mayotte", _l("Mayotte")),
+            ("Pacific/Noumea", _l("Nouvelle-Calédonie")),
         ],
         default="Europe/Paris",
     )
@@ -318,15 +318,15 @@ class PostForm(FlaskForm):
     quote = HiddenField()
 
 
+#: Why a post is reported: stored code, label.
+REPORT_REASONS = [
+    ("spam", _l("Spam ou publicité")),
+    ("offensive", _l("Propos blessants")),
+    ("incorrect", _l("Information erronée")),
+    ("other", _l("Autre")),
+]
+
+
 class ReportForm(FlaskForm):
-    reason = RadioField(
-        _l("Motif"),
-        choices=[
-            ("spam", _l("Spam ou publicité")),
-            ("offensive", _l("Propos blessants")),
-            ("incorrect", _l("Information erronée")),
-            ("other", _l("Autre")),
-        ],
-        validators=[DataRequired()],
-    )
+    reason = RadioField(_l("Motif"), choices=REPORT_REASONS, validators=[DataRequired()])
     details = TextAreaField(_l("Précisions"), validators=[Length(max=2000)])

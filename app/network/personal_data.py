@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from app.auth.models import ApiToken, User
 from app.core.db import utcnow
@@ -103,6 +102,15 @@ def export_personal_data(user: User) -> dict:
     return data
 
 
+#: Where a deleted account's e-mail address points (nowhere): "compte-supprime-<id>@…".
+DELETED_EMAIL_DOMAIN = "@invalid.invalid"
+
+
+def is_deleted_account(user: User) -> bool:
+    """Tell whether an account was anonymised by delete_account."""
+    return not user.is_enabled and user.email.endswith(DELETED_EMAIL_DOMAIN)
+
+
 def delete_account(user: User) -> None:
     """Anonymise an account: personal data erased, contributions kept under "Compte supprimé"."""
     for handler in operations.get_account_deletion_handlers():
@@ -116,8 +124,9 @@ def delete_account(user: User) -> None:
     db.session.execute(
         sa.update(Report).where(Report.reporter_id == user.id).values(details="")
     )
-    user.email = f"compte-supprime-{user.id}@invalid.invalid"
-    user.display_name = _("Compte supprimé")
+    user.email = f"compte-supprime-{user.id}{DELETED_EMAIL_DOMAIN}"
+    # Stored in the source language whoever deletes; pages translate it (exchange.author_name).
+    user.display_name = "Compte supprimé"
     user.password_hash = None
     user.is_enabled = False
     user.locale = None
@@ -127,7 +136,7 @@ def delete_account(user: User) -> None:
 
 def anonymise_person(person: Person) -> None:
     """Erase a profile's personal fields; the row stays so contributions keep their link."""
-    person.name = _("Ancien·ne membre")
+    person.name = "Ancien·ne membre"  # stored in the source language; the profile is hidden
     person.first_name = person.family_name = ""
     person.headline = person.bio = person.public_email = ""
     person.region_code = person.departement_code = person.commune_code = person.city = ""

@@ -51,6 +51,9 @@ def test_map_shows_markers_when_tiles_load(app, directory, page):
         assert page.locator(".directory-results li").count() == 3  # the list stays
         page.locator("#directory-map .leaflet-marker-icon").first.click()
         assert page.locator(".leaflet-popup-content a").count() == 1
+        # Leaflet's zoom buttons speak the page's language, not Leaflet's English.
+        assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Zoomer"
+        assert page.get_attribute(".leaflet-control-zoom-out", "title") == "Dézoomer"
     finally:
         server.stop()
 

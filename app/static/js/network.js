@@ -9,7 +9,12 @@
 
   box.hidden = false;  // Leaflet needs a sized container; it stays invisible until a tile loads
   box.classList.add("map-pending");
-  var map = L.map(box, { scrollWheelZoom: false });
+  var map = L.map(box, { scrollWheelZoom: false, zoomControl: false });
+  // Leaflet's own button titles are English: the page gives them in its language.
+  L.control.zoom({
+    zoomInTitle: box.dataset.zoomIn || "+",
+    zoomOutTitle: box.dataset.zoomOut || "-"
+  }).addTo(map);
   var layer = L.tileLayer(box.dataset.tileUrl, {
     maxZoom: 18,
     attribution: box.dataset.attribution || ""
