@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "app/translations/en/LC_MESSAGES/messages.po"
+FR_PO = ROOT / "app/translations/fr/LC_MESSAGES/messages.po"
 POT = ROOT / "instance/messages.pot"
 
 
@@ -25,19 +26,54 @@ def pybabel(*args: str) -> None:
 
 
 def jinja_mapping() -> Path:
-    """babel.cfg, with the Jinja extensions the app enables and syntax errors made loud.
+    """babel.cfg, with syntax errors in templates made loud.
 
-    Jinja's extractor silently skips a template it cannot parse (``silent`` defaults to true), so
-    a template using ``{% do %}`` (enabled in app/core/templating.py) lost all its strings.
+    Jinja's extractor silently skips a template it cannot parse (``silent`` defaults to true),
+    so a template using ``{% do %}`` (enabled in app/core/templating.py) once lost all its
+    strings. babel.cfg declares the extensions; this adds ``silent = false`` to each Jinja
+    section that does not say it already.
     """
-    lines = []
+    lines: list[str] = []
+    in_jinja = has_silent = False
+
+    def close_section() -> None:
+        if in_jinja and not has_silent:
+            lines.append("silent = false")
+
     for line in (ROOT / "babel.cfg").read_text().splitlines():
+        if line.strip().startswith("["):
+            close_section()
+            in_jinja, has_silent = line.strip().startswith("[jinja2:"), False
+        elif line.split("=")[0].strip() == "silent":
+            has_silent = True
         lines.append(line)
-        if line.strip().startswith("[jinja2:"):
-            lines += ["extensions = jinja2.ext.do", "silent = false"]
+    close_section()
     mapping = POT.parent / "babel-extract.cfg"
     mapping.write_text("\n".join(lines) + "\n")
     return mapping
+
+
+def update_french_plurals() -> None:
+    """Write the French catalogue: only the plural entries, each form filled from the source.
+
+    French is the source language, so its sentences need no translation; but without a
+    catalogue gettext applies English's plural rule and says "0 téléchargements". With the
+    entries present, French's own rule (n > 1) picks the form: "0 téléchargement".
+    """
+    from babel.messages.catalog import Catalog
+
+    with POT.open("rb") as fh:
+        template = read_po(fh)
+    catalog = Catalog(locale="fr", domain="messages", project="circuits-courts", fuzzy=False)
+    for message in template:
+        if message.id and message.pluralizable:
+            # CLDR gives French a third form ("many": 1 000 000 téléchargements): the plural.
+            singular, plural = message.id[0], message.id[1]
+            forms = (singular, *[plural] * (catalog.num_plurals - 1))
+            catalog.add(message.id, string=forms, flags=message.flags - {"fuzzy"})
+    FR_PO.parent.mkdir(parents=True, exist_ok=True)
+    with FR_PO.open("wb") as fh:
+        write_po(fh, catalog, width=100, omit_header=False, no_location=True)
 
 
 def _translated(message) -> bool:
@@ -66,10 +102,13 @@ def main(argv: list[str]) -> int:
             str(POT),
             ".",
         )
+        update_french_plurals()
         pybabel(
             "update",
             "-i",
             str(POT),
+            "-l",
+            "en",
             "-d",
             "app/translations",
             "--no-fuzzy-matching",

@@ -82,3 +82,19 @@ def test_values_that_are_messages_are_translated_and_stored_too(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         refresh()
         assert back.translated() == "Attendance saved for “Internal error.”."
+
+
+def test_french_counts_zero_in_the_singular_and_english_in_the_plural(app):
+    from flask_babel import ngettext
+
+    forms = ("%(num)s ressource à vérifier", "%(num)s ressources à vérifier")
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        refresh()
+        assert [ngettext(*forms, n) for n in (0, 1, 2)] == [
+            "0 ressource à vérifier",
+            "1 ressource à vérifier",
+            "2 ressources à vérifier",
+        ]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert ngettext(*forms, 0) == "0 resources to check"
