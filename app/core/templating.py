@@ -1,7 +1,14 @@
 """Template globals and filters shared by every blueprint."""
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    gettext,
+)
 from flask_babel import lazy_gettext as _l
 
 from app.config import DEFAULTS
@@ -62,6 +69,11 @@ def format_size(size: int | float | None) -> str:
     return gettext("%(size)s Mo", size=format_decimal(round(size / (1024 * 1024), 1)))
 
 
+def format_share(share: float | None) -> str:
+    """Format a share (0.28) as a whole percentage the reader's way ("28 %", "28%")."""
+    return format_percent(share or 0.0)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["markdown"] = render_markdown
@@ -70,6 +82,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["filesize"] = format_size
+    app.jinja_env.filters["percent"] = format_share
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["has_endpoint"] = has_endpoint

@@ -152,7 +152,7 @@ def test_session_page_and_dashboard_in_english(client, course, make_user):
     assert_no_french(text, CONTENT)
 
     text = visible_text(client.get("/se-former/mon-espace").get_data(as_text=True))
-    for english in ("My learning space", "Resume playback", "Stopped at 0:17", "Registered"):
+    for english in ("My learning space", "Resume playback", "Stopped at 0:17", "28%", "Registered"):
         assert english in text, english
     assert_no_french(text, CONTENT)
 
