@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pypdf
 import pytest
+from flask_babel import gettext
 
 from app.auth.models import Role
 from app.core.db import utcnow
@@ -17,7 +18,9 @@ from app.courses import operations
 from app.courses.models import ConsentState, MaterialKind
 from app.extensions import db
 from app.library import operations as library
+from app.media.models import JobState, ProcessingJob
 from app.media.operations import store_file
+from app.media.pipeline import STEP_LABELS
 from tests.conftest import login
 
 EN = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -160,11 +163,21 @@ def test_session_page_and_dashboard_in_english(client, course, make_user):
 def test_back_office_in_english(client, course, make_user):
     login(client, english_user(make_user, Role.ANIMATOR))
     first = course.sessions[0]
+    # The attached recording is being reprocessed: its state and step read as words.
+    job = ProcessingJob(
+        asset=first.replay_asset, state=JobState.RUNNING, step="probe", progress=0.4
+    )
+    db.session.add(job)
+    db.session.commit()
     text = visible_text(
         client.get(f"/se-former/gestion/{course.id}/seances/{first.id}").get_data(True)
     )
     assert f"Session 1: {first.title}" in text
     assert "Attached recording:" in text
+    with client.application.test_request_context(headers=EN):
+        step = gettext(str(STEP_LABELS["probe"]))  # the media feature's words for the step
+    assert f"Processing: in progress – {step}" in text
+    assert "40%" in text and "probe" not in text
     assert_no_french(text, (*CONTENT, first.title, course.title, "Replay"))
 
     text = visible_text(client.get(f"/se-former/gestion/{course.id}").get_data(as_text=True))
