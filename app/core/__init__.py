@@ -1,11 +1,12 @@
 """Layout-wide pages: home, language switch, health, errors, template helpers."""
 
 from flask import Flask
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy.exc import OperationalError
+
     from app.core import templating, views
 
     app.register_blueprint(views.bp)

@@ -4,8 +4,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from app.core.i18n import MessageText
-
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
@@ -31,6 +29,28 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class MessageText(sa.types.TypeDecorator):
+    """A text column that stores a :class:`~app.core.i18n.Message` as its msgid and values
+    (JSON), plain strings as they are, and gives back a Message or a str."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        from app.core.i18n import Message
+
+        if isinstance(value, Message):
+            return value.to_json()
+        return value
+
+    def process_result_value(self, value, dialect):
+        from app.core.i18n import Message
+
+        if value is None:
+            return None
+        return Message.from_json(value) or value
 
 
 class MessageString(MessageText):

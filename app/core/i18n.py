@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlalchemy as sa
 from markupsafe import escape
 
 
@@ -29,7 +28,10 @@ class Message(str):
     params: dict[str, Any]
 
     def __new__(cls, msgid: str, /, **params: Any) -> Message:
-        text = msgid % params if params else msgid
+        # Nested Messages are formatted as their French text (str() would translate them, and
+        # resolve the reader's language as a side effect).
+        french = {k: str.__str__(v) if isinstance(v, Message) else v for k, v in params.items()}
+        text = msgid % french if params else msgid
         message = super().__new__(cls, text)
         message.msgid = msgid
         message.params = params
@@ -96,19 +98,11 @@ def translated(value: Any) -> Any:
     return value.translated() if isinstance(value, Message) else value
 
 
-class MessageText(sa.types.TypeDecorator):
-    """A text column that stores a :class:`Message` as its msgid and values (JSON), plain
-    strings as they are, and gives back a Message or a str."""
+def __getattr__(name: str):
+    # The column type lives with the others in app.core.db: importing this module must not load
+    # SQLAlchemy (the pure media builders raise Messages and stay database-free).
+    if name == "MessageText":
+        from app.core.db import MessageText
 
-    impl = sa.Text
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if isinstance(value, Message):
-            return value.to_json()
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return Message.from_json(value) or value
+        return MessageText
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
