@@ -34,6 +34,22 @@ KIND_CHOICES = [
 ]
 EPISODE_TYPES = [("full", _l("Épisode")), ("trailer", _l("Bande-annonce")), ("bonus", _l("Bonus"))]
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp"]
+JINGLE_TYPES = ["mp3", "wav", "m4a", "aac", "ogg", "oga", "opus", "flac"]
+JINGLE_CHOICES = [
+    ("none", _l("Aucun")),
+    ("chime", _l("Le carillon de la plateforme")),
+    ("file", _l("Le fichier envoyé pour cette émission")),
+]
+
+
+def _jingle_fields(place_label, upload_label):
+    choice = SelectField(place_label, choices=JINGLE_CHOICES, default="none")
+    upload = FileField(
+        upload_label,
+        validators=[FileAllowed(JINGLE_TYPES, _l("Fichier audio MP3, WAV, M4A, OGG ou FLAC."))],
+        description=_l("30 secondes au plus ; remplace le choix ci-dessus."),
+    )
+    return choice, upload
 
 
 class ShowForm(FlaskForm):
@@ -84,6 +100,12 @@ class ShowForm(FlaskForm):
         _l("Image de couverture"),
         validators=[FileAllowed(IMAGE_TYPES, _l("Image JPEG, PNG ou WebP."))],
         description=_l("Recadrée en carré de 1400 à 3000 pixels."),
+    )
+    jingle_intro, jingle_intro_file = _jingle_fields(
+        _l("Jingle d'ouverture"), _l("Envoyer un jingle d'ouverture")
+    )
+    jingle_outro, jingle_outro_file = _jingle_fields(
+        _l("Jingle de fin"), _l("Envoyer un jingle de fin")
     )
 
 

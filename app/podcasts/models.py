@@ -77,6 +77,13 @@ class Show(db.Model):
     artwork_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_files.id"))
     #: Side of the square artwork in pixels.
     artwork_size: Mapped[int | None] = mapped_column()
+    #: Jingles played before and after every audio edition made for this show (see jingles.py).
+    intro_jingle_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stored_files.id", ondelete="SET NULL")
+    )
+    outro_jingle_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stored_files.id", ondelete="SET NULL")
+    )
     #: Owner name and e-mail for itunes:owner and podcast:locked owner= (opt-in, public feeds only).
     owner_name: Mapped[str | None] = mapped_column(sa.String(255))
     owner_email: Mapped[str | None] = mapped_column(sa.String(254))
@@ -91,7 +98,9 @@ class Show(db.Model):
     #: Bumped by every operation that changes the feed (part of the feed cache stamp).
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    artwork: Mapped[StoredFile | None] = relationship()
+    artwork: Mapped[StoredFile | None] = relationship(foreign_keys=[artwork_id])
+    intro_jingle: Mapped[StoredFile | None] = relationship(foreign_keys=[intro_jingle_id])
+    outro_jingle: Mapped[StoredFile | None] = relationship(foreign_keys=[outro_jingle_id])
     episodes: Mapped[list["Episode"]] = relationship(
         back_populates="show", order_by="Episode.id", cascade="all, delete-orphan"
     )

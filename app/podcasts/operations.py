@@ -31,6 +31,7 @@ from app.extensions import db
 from app.media.models import MediaAsset
 from app.media.operations import store_file
 from app.podcasts.artwork import build_placeholder_artwork, build_square_artwork
+from app.podcasts.jingles import jingles_metadata
 from app.podcasts.models import (
     Episode,
     EpisodeType,
@@ -477,6 +478,14 @@ def _target_show(asset: MediaAsset) -> Show | None:
     return get_show(target.removeprefix(TARGET_PREFIX))
 
 
+def _course_show(asset: MediaAsset) -> Show | None:
+    """The podcast of the course whose session this recording is for, if any."""
+    from app.courses.replays import session_of_asset
+
+    session = session_of_asset(asset)
+    return get_course_show(session.course_id) if session is not None else None
+
+
 def on_asset_ready(asset: MediaAsset) -> Episode | None:
     """Give a recording uploaded for a show its draft episode (once); flushes.
 
@@ -500,8 +509,9 @@ def asset_metadata(asset: MediaAsset) -> dict:
     if show is None and episode is not None:
         show = episode.show
     if show is None:
-        return {}
-    meta: dict = {"series": show.title}
+        # A course's replay: the course's podcast (if it has one) gives only its jingles.
+        return jingles_metadata(_course_show(asset))
+    meta: dict = {"series": show.title, **jingles_metadata(show)}
     persons = (episode.persons if episode is not None else None) or show.persons or []
     if persons:
         meta["speakers"] = [p["name"] for p in persons if p.get("name")]

@@ -28,8 +28,9 @@ from app.core.db import utcnow
 from app.core.i18n import translated
 from app.extensions import db
 from app.media.models import AssetStatus, MediaAsset, RenditionKind
+from app.media.serving import signed_media_url
 from app.media.storage import get_storage
-from app.podcasts import counting, operations, syndication
+from app.podcasts import counting, jingles, operations, syndication
 from app.podcasts.artwork import ArtworkError
 from app.podcasts.forms import EpisodeForm, ImportForm, ShowForm
 from app.podcasts.models import Episode, Show, Visibility
@@ -352,7 +353,8 @@ def create_show():
             )
             if form.cover.data:
                 operations.set_show_artwork(show, form.cover.data.stream)
-        except (operations.PodcastError, ArtworkError) as exc:
+            _apply_jingles(form, show)
+        except (operations.PodcastError, ArtworkError, jingles.JingleError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
@@ -360,6 +362,28 @@ def create_show():
             flash(_("Émission créée."), "success")
             return redirect(url_for("podcasts.edit_show", slug=show.slug))
     return render_template("podcasts/show_form.html", form=form, show=None)
+
+
+def _apply_jingles(form: ShowForm, show) -> None:
+    for place in jingles.PLACES:
+        upload = getattr(form, f"jingle_{place}_file").data
+        jingles.set_jingle(
+            show,
+            place,
+            getattr(form, f"jingle_{place}").data,
+            upload=upload.stream if upload else None,
+            filename=upload.filename if upload else "",
+        )
+
+
+def _jingle_urls(show) -> dict[str, str]:
+    """Short-lived signed URLs to listen to the show's jingles on its form."""
+    urls = {}
+    for place in jingles.PLACES:
+        stored = jingles.current(show, place)
+        if stored is not None:
+            urls[place] = signed_media_url(stored, expires_in=3600)
+    return urls
 
 
 def _show_fields(form: ShowForm, category: str, sub: str) -> dict:
@@ -397,13 +421,16 @@ def edit_show(slug):
         form.show_type.data = show.show_type.value
         form.visibility.data = show.visibility.value
         form.host.data = (show.persons or [{}])[0].get("name", "") if show.persons else ""
+        for place in jingles.PLACES:
+            getattr(form, f"jingle_{place}").data = jingles.kind_of(show, place)
     if form.validate_on_submit():
         category, sub = form.category.data.split("|")
         try:
             operations.update_show(show, **_show_fields(form, category, sub))
             if form.cover.data:
                 operations.set_show_artwork(show, form.cover.data.stream)
-        except (operations.PodcastError, ArtworkError) as exc:
+            _apply_jingles(form, show)
+        except (operations.PodcastError, ArtworkError, jingles.JingleError) as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
@@ -423,6 +450,7 @@ def edit_show(slug):
         episodes=episodes,
         now=_now(),
         artwork_url=syndication.artwork_url(show),
+        jingle_urls=_jingle_urls(show),
         upload_url=url_for("media.upload_page", target=operations.upload_target(show))
         if "media.upload_page" in current_app.view_functions
         else None,
