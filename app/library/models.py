@@ -13,8 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import MessageString, UTCDateTime, str_enum, utcnow
-from app.core.i18n import MessageText
+from app.core.db import MessageString, MessageText, UTCDateTime, str_enum, utcnow
 from app.extensions import db
 
 

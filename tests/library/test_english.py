@@ -8,6 +8,7 @@ import io
 import re
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from app.core.i18n import Message
 from app.extensions import db
@@ -142,7 +143,7 @@ def test_automatic_acceptance_note_reads_in_the_readers_language(client, make_us
     proposal = db.session.scalar(sa.select(Proposal))
     assert isinstance(proposal.moderator_message, Message)
     assert proposal.moderator_message == "Acceptée automatiquement."
-    with client.application.test_request_context(headers=EN):
+    with force_locale("en"):
         assert proposal.moderator_message.translated() == "Accepted automatically."
     notify.proposal_decided(proposal)
     [mail] = [m for m in outbox() if m["To"] == trusted.email]
