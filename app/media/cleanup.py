@@ -51,8 +51,6 @@ def _referenced_elsewhere(file_id: int) -> bool:
 
 def prunable_renditions(*, retention: timedelta, now: datetime | None = None, limit: int = 200):
     """Return the replaced renditions older than ``retention`` that can go."""
-    from app.media.pipeline import base_rendition
-
     now = now or utcnow()
     candidates = db.session.scalars(
         sa.select(Rendition)
@@ -68,7 +66,7 @@ def prunable_renditions(*, retention: timedelta, now: datetime | None = None, li
         asset = db.session.get(MediaAsset, rendition.asset_id)
         if (
             rendition.kind == RenditionKind.WEB_VIDEO
-            and base_rendition(asset, RenditionKind.WEB_VIDEO) is rendition
+            and asset.base_rendition(RenditionKind.WEB_VIDEO) is rendition
         ):
             continue  # the montage's source
         if _referenced_elsewhere(rendition.file_id):

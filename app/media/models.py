@@ -110,6 +110,17 @@ class MediaAsset(db.Model):
         matches = [r for r in self.renditions if r.kind == RenditionKind(kind) and r.is_current]
         return matches[-1] if matches else None
 
+    def base_rendition(self, kind: RenditionKind | str) -> "Rendition | None":
+        """Return the newest rendition of a kind made from the unedited recording (the montage
+        cuts from it)."""
+        kind = RenditionKind(kind)
+        candidates = [
+            r for r in self.renditions if r.kind == kind and not (r.info or {}).get("edit")
+        ]
+        current = [r for r in candidates if r.is_current]
+        pool = current or candidates
+        return pool[-1] if pool else None
+
 
 class Rendition(db.Model):
     """A file derived from an asset's original; replaced, never overwritten, on reprocessing."""

@@ -71,6 +71,7 @@ from app.media.models import (
 )
 from app.media.probe import MediaRejected, ProbeResult, can_remux, probe, remux_blockers, validate
 from app.media.runner import FFmpegError, FFmpegTimeout, RunResult, run_ffmpeg
+from app.media.steps import STEP_LABELS
 from app.media.storage import StorageError, get_storage
 from app.media.tagging import write_tags
 from app.media.transcode import (
@@ -118,18 +119,6 @@ STEP_WEIGHTS = {
     "audio_edition": 0.28,
     "waveform": 0.05,
     "publish": 0.05,
-}
-#: Step names as the animator reads them (Messages: translated wherever they are shown).
-STEP_LABELS = {
-    "": Message("En attente"),
-    "probe": Message("Analyse du fichier"),
-    "validate": Message("Vérification"),
-    "web_video": Message("Vidéo pour le web"),
-    "images": Message("Affiche et vignettes"),
-    "audio_edition": Message("Version audio"),
-    "waveform": Message("Forme d'onde"),
-    "publish": Message("Publication"),
-    "cut": Message("Découpe du montage"),
 }
 
 
@@ -886,11 +875,7 @@ def _write_json(path: str, document: dict) -> None:
 # --------------------------------------------------------------------------- edit (montage)
 def base_rendition(asset: MediaAsset, kind: RenditionKind | str) -> Rendition | None:
     """Return the newest rendition of a kind made from the unedited recording."""
-    kind = RenditionKind(kind)
-    candidates = [r for r in asset.renditions if r.kind == kind and not (r.info or {}).get("edit")]
-    current = [r for r in candidates if r.is_current]
-    pool = current or candidates
-    return pool[-1] if pool else None
+    return asset.base_rendition(kind)
 
 
 def _run_edit(job: ProcessingJob, run: JobRun, work: str) -> list[Output]:

@@ -32,7 +32,6 @@ from app.media.models import (
     Upload,
 )
 from app.media.operations import serve_stored_file
-from app.media.pipeline import STEP_LABELS, base_rendition
 from app.media.serving import (
     asset_of,
     can_manage,
@@ -41,6 +40,7 @@ from app.media.serving import (
     media_url,
     signed_media_url,
 )
+from app.media.steps import step_label
 
 bp = Blueprint("media", __name__)
 
@@ -49,6 +49,7 @@ def init_templating(app) -> None:
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["signed_media_url"] = signed_media_url
     app.jinja_env.filters["file_size"] = format_file_size
+    app.jinja_env.globals["step_label"] = step_label
 
 
 def _managed_asset(asset_id: int) -> MediaAsset:
@@ -66,11 +67,6 @@ def _managed_job(job_id: int) -> ProcessingJob:
         abort(404)
     _managed_asset(job.asset_id)
     return job
-
-
-def step_label(step: str) -> str:
-    """Return the name of a pipeline step in the reader's language."""
-    return str(STEP_LABELS.get(step, step))
 
 
 def job_status(job: ProcessingJob) -> dict:
@@ -148,8 +144,8 @@ def job(job_id: int):
 
 
 def _render_asset(item: MediaAsset, job: ProcessingJob | None):
-    waveform = base_rendition(item, RenditionKind.WAVEFORM)
-    storyboard = base_rendition(item, RenditionKind.STORYBOARD)
+    waveform = item.base_rendition(RenditionKind.WAVEFORM)
+    storyboard = item.base_rendition(RenditionKind.STORYBOARD)
     return render_template(
         "media/asset.html",
         asset=item,

@@ -14,8 +14,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from app.api import register
     from app.core.signals import revision_published
+    from app.media.steps import register_step_labels
     from app.tts import api, listen, models, operations, views  # noqa: F401 - registers tables
+    from app.tts.steps import STEP_LABELS
 
+    register_step_labels(STEP_LABELS)  # the media job page names the steps of guide jobs too
     operations.install_session_hooks()
     # weak=False: the listener is a module function, kept for the app's lifetime anyway.
     revision_published.connect(operations.on_revision_published, weak=False)

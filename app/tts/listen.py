@@ -16,7 +16,7 @@ from app.core.i18n import translated
 from app.media.models import JobState, ProcessingJob, Rendition, RenditionKind
 from app.tts.models import EditionStatus, GuideEdition
 from app.tts.operations import get_edition, is_guide
-from app.tts.pipeline import STEP_LABELS
+from app.tts.steps import STEP_LABELS
 
 #: Roles allowed to ask for a (re)generation.
 EDITOR_ROLES = (Role.MODERATOR, Role.ANIMATOR, Role.ADMIN)

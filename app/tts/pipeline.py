@@ -54,21 +54,12 @@ from app.tts.edition import build_edition
 from app.tts.engines import EngineUnavailable, SynthesisError, get_engine
 from app.tts.models import EditionStatus, GuideEdition
 from app.tts.operations import JOB_TYPE, get_edition_by_asset, workers_count
+from app.tts.steps import STEP_LABELS, STEP_WEIGHTS
 from app.tts.text import SYNTHETIC_VOICE_NOTICE, EmptyGuide
 from feeds.transcripts import build_srt, build_webvtt
 
 log = logging.getLogger(__name__)
 
-#: Share of the whole job each step takes (progress bar and time left).
-STEP_WEIGHTS = {"synthesis": 0.62, "audio_edition": 0.33, "publish": 0.05}
-#: Step names as editors read them (Messages: translated wherever they are shown, failure
-#: reasons included).
-STEP_LABELS = {
-    "": Message("En attente"),
-    "synthesis": Message("Synthèse vocale et assemblage"),
-    "audio_edition": Message("Normalisation et encodage MP3"),
-    "publish": Message("Publication"),
-}
 #: The podcast that publishes every guide's edition.
 SHOW_FIELDS = {
     "title": "Guides audio",
