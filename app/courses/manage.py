@@ -43,7 +43,7 @@ from app.extensions import db
 from app.library.models import Resource, ResourceStatus
 from app.media.models import AssetStatus, MediaAsset
 from app.media.operations import store_file
-from app.media.pipeline import STEP_LABELS
+from app.media.steps import step_label
 from app.network.models import Organisation, Person
 
 bp = Blueprint("courses_manage", __name__, url_prefix="/se-former/gestion")
@@ -297,7 +297,7 @@ def edit_session(course_id, session_id):
         replay_form=replay_form,
         status_form=status_form,
         ready=AssetStatus.READY,
-        step_labels=STEP_LABELS,
+        step_label=step_label,
         uploads=replays.uploads_for(session),
         upload_target=replays.upload_target(session),
     )
