@@ -206,6 +206,14 @@ def _chapters(episode: Episode):
     if stored is not None:
         with get_storage(stored.file.backend).open(stored.file.key) as fh:
             body = fh.read()
+        intro_s = syndication.audio_intro_s(episode)
+        if intro_s:  # written in the recording's timeline; the audio starts with a jingle
+            document = json.loads(body)
+            for item in document.get("chapters", []):
+                for field in ("startTime", "endTime"):
+                    if field in item:
+                        item[field] = round(item[field] + intro_s, 3)
+            body = json.dumps(document, ensure_ascii=False, indent=1).encode()
     else:
         items = syndication.episode_chapters(episode)
         if not items:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload
 from app.core.db import utcnow
 from app.core.text import render_markdown
 from app.extensions import db
-from app.media.chapters import Chapter, with_end_times
+from app.media.chapters import Chapter, shift_chapters, with_end_times
 from app.media.models import AssetStatus, MediaAsset, Rendition, RenditionKind, StoredFile
 from app.podcasts.models import Episode, FeedToken, Show
 from feeds import types as ft
@@ -281,8 +281,16 @@ def enclosure_url(episode: Episode, rendition: Rendition, token: str | None = No
     return url_for("feeds.enclosure", **args)
 
 
+def audio_intro_s(episode: Episode) -> float:
+    """Seconds of intro jingle at the start of the episode's audio edition (0 without)."""
+    audio = episode.audio
+    jingles = ((audio.info or {}).get("jingles") or {}) if audio is not None else {}
+    return float(jingles.get("intro") or 0.0)
+
+
 def episode_chapters(episode: Episode) -> list[Chapter]:
-    """Return the episode's chapters with end times (from the asset's chapter list)."""
+    """Return the episode's chapters with end times (from the asset's chapter list), in the
+    audio edition's timeline (after the show's intro jingle, if any)."""
     asset, audio = episode.asset, episode.audio
     if asset is None or not asset.chapters:
         return []
@@ -296,6 +304,7 @@ def episode_chapters(episode: Episode) -> list[Chapter]:
         )
         for c in asset.chapters
     ]
+    chapters = shift_chapters(chapters, audio_intro_s(episode))
     return with_end_times(chapters, duration) if duration else chapters
 
 
@@ -332,6 +341,8 @@ class RenditionFacts(NamedTuple):
     size: int
     content_type: str
     key: str
+    #: Seconds of intro jingle before the content (audio editions of shows with jingles).
+    intro_s: float | None = None
 
     #: The same rule as StoredFile.extension, so feed URLs match what the media route accepts.
     extension = StoredFile.extension
@@ -411,6 +422,7 @@ def load_feed_rows(show: Show, now: datetime) -> list[FeedRow]:
             f.size,
             f.content_type,
             f.key,
+            r.info["jingles"]["intro"].as_float(),
         )
         .join(f, f.id == r.file_id)
         .where(
@@ -511,6 +523,8 @@ def feed_episode_input(row: FeedRow, urls: FeedUrls) -> ft.Episode:
     audio = renditions[RenditionKind.AUDIO_EDITION]
     duration = audio.duration_s if audio.duration_s is not None else row.asset_duration_s
     chapters = feed_chapters(row.chapters, audio.duration_s or row.asset_duration_s)
+    if audio.intro_s:  # the show's intro jingle plays first: the content starts later
+        chapters = tuple(shift_chapters(chapters, audio.intro_s))
     transcripts = tuple(
         ft.Transcript(
             url=urls.transcript.format(episode_id=row.id, ext=ext),

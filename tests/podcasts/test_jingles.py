@@ -1,13 +1,16 @@
 """A show's intro and outro jingles: chosen on its form, played around its audio editions."""
 
 import io
+import json
 import subprocess
+from datetime import timedelta
 
 import ffmpeg
 import pytest
 import sqlalchemy as sa
 
 from app.auth.models import Role
+from app.core.db import utcnow
 from app.extensions import db
 from app.media import pipeline
 from app.media.jobs import create_job
@@ -15,7 +18,7 @@ from app.media.models import AssetStatus, MediaAsset, RenditionKind
 from app.media.operations import store_file
 from app.media.storage import get_storage
 from app.podcasts import jingles, operations
-from app.podcasts.models import Show
+from app.podcasts.models import Episode, Show
 from tests.conftest import csrf_token_from
 
 pytestmark = pytest.mark.ffmpeg
@@ -123,8 +126,11 @@ def test_bad_jingle_message_reads_in_english(client, login_as, make_show):
     assert "A jingle lasts between 0.2 and 30 seconds" in response.get_data(as_text=True)
 
 
-def test_a_recording_for_the_show_gets_its_jingles(app, make_show, tmp_path):
-    """Through the real pipeline: intro + content + outro, one loudness, chapters pushed."""
+def test_a_recording_for_the_show_gets_its_jingles(
+    app, client, make_show, tmp_path, parse_podcastparser
+):
+    """Through the real pipeline: intro + content + outro, one loudness; the feed's chapters
+    (inline and JSON) are pushed by the intro's length."""
     show = make_show(slug="avec-jingles")
     jingles.set_jingle(show, "intro", "chime")
     jingles.set_jingle(show, "outro", "none", upload=io.BytesIO(tone(1.5)), filename="fin.wav")
@@ -140,7 +146,7 @@ def test_a_recording_for_the_show_gets_its_jingles(app, make_show, tmp_path):
         original=original,
         status=AssetStatus.PROCESSING,
         target=operations.upload_target(show),
-        chapters=[{"start": 0, "title": "Accueil"}],
+        chapters=[{"start": 0, "title": "Accueil"}, {"start": 1.5, "title": "Les paniers"}],
     )
     db.session.add(asset)
     job = create_job(asset, "process")
@@ -157,3 +163,14 @@ def test_a_recording_for_the_show_gets_its_jingles(app, make_show, tmp_path):
     with get_storage().local_path(audio.file.key) as path:
         length = float(ffmpeg.probe(str(path))["format"]["duration"])
     assert length == pytest.approx(1.0 + content_s + 1.5, abs=0.15)
+
+    # The draft episode made for the show, published: chapters follow the intro.
+    episode = db.session.scalar(sa.select(Episode).where(Episode.asset_id == asset.id))
+    episode.pub_dt = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    feed = parse_podcastparser(client.get("/feeds/avec-jingles.xml").data, "http://x/")
+    item = feed["episodes"][0]
+    # gPodder's parser reads psc times in whole seconds: without the shift it would say [0, 1].
+    assert [c["start"] for c in item["chapters"]] == [1, 2]
+    document = json.loads(client.get(f"/feeds/e/{episode.id}/chapters.json").data)
+    assert [c["startTime"] for c in document["chapters"]] == [1.0, 2.5]
