@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from app.courses import api, manage, models, network, proposals, views  # noqa: F401 - models
     from app.courses.replays import attach_when_ready, replay_metadata
     from app.library.proposals import register_accept_handler
-    from app.media.pipeline import register_metadata_provider, register_ready_listener
+    from app.media.hooks import register_metadata_provider, register_ready_listener
 
     app.register_blueprint(views.bp)
     app.register_blueprint(manage.bp)

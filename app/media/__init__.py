@@ -1,8 +1,9 @@
 """Media: storage, resumable uploads, the processing pipeline, jobs, renditions and their pages.
 
 Other features use three doors (see README "Media pipeline"):
-- ``app.media.pipeline.register_ready_listener(fn)``: ``fn(asset)`` runs in the worker when an
+- ``app.media.hooks.register_ready_listener(fn)``: ``fn(asset)`` runs in the worker when an
   asset's renditions are published (attach the replay to a session, the episode to a show);
+  ``register_metadata_provider(fn)`` gives the ID3 tags and jingles of an asset;
 - ``app.media.serving.media_url(stored_file)`` / ``signed_media_url(stored_file, expires_in)``:
   URLs of the generic serving route ``/media/<file_id>/<name>.<ext>``;
 - ``app.media.jobs.enqueue_processing(asset)``: send an asset through the pipeline.

@@ -14,7 +14,7 @@ renditions become current and the previous ones stop being current only then, so
 stays online while a reprocess runs. On failure the job gets a reason a person understands, the
 original is untouched, and nothing of the failed run is served.
 
-When an asset becomes ready, the functions registered with ``register_ready_listener`` are
+When an asset becomes ready, the functions registered with ``hooks.register_ready_listener`` are
 called with it (inside the worker's app context, after the commit). Courses use it to attach the
 replay to the session named by ``asset.target``; podcasts to publish the episode. A listener
 that raises is logged and does not fail the job.
@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from app.core.db import utcnow
 from app.core.i18n import Message
 from app.extensions import db
-from app.media import profiles
+from app.media import hooks, profiles
 from app.media.audio import (
     AudioEditionError,
     build_waveform_document,
@@ -90,25 +90,12 @@ from app.media.transcode import (
 
 log = logging.getLogger(__name__)
 
-ReadyListener = Callable[[MediaAsset], None]
-MetadataProvider = Callable[[MediaAsset], dict]
-
-_ready_listeners: list[ReadyListener] = []
-_metadata_providers: list[MetadataProvider] = []
-
-
-def register_ready_listener(listener: ReadyListener) -> ReadyListener:
-    """Call ``listener(asset)`` whenever an asset's renditions are published (a decorator too)."""
-    if listener not in _ready_listeners:
-        _ready_listeners.append(listener)
-    return listener
-
-
-def register_metadata_provider(provider: MetadataProvider) -> MetadataProvider:
-    """Let a feature give ID3 metadata: {"speakers": [...], "series": str, "cover": bytes…}."""
-    if provider not in _metadata_providers:
-        _metadata_providers.append(provider)
-    return provider
+# The registries live in app.media.hooks (features register without loading the pipeline);
+# these names stay for callers and tests that use them through the pipeline.
+_ready_listeners = hooks.ready_listeners
+_metadata_providers = hooks.metadata_providers
+register_ready_listener = hooks.register_ready_listener
+register_metadata_provider = hooks.register_metadata_provider
 
 
 #: Share of the whole job each step takes (for the progress bar and the time left).

@@ -17,8 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import SplitResult, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar
-
 from app.core.i18n import Message
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -325,6 +323,8 @@ def parse_feed(data: bytes, *, max_events: int = 2000) -> ParseResult:
     """Parse an .ics file into valid events and a list of problems; never raises on bad input."""
     result = ParseResult()
     try:
+        from icalendar import Calendar  # loaded by the worker that reads feeds, not the web
+
         calendar = Calendar.from_ical(data)
     except Exception as exc:  # noqa: BLE001 - any parser failure means "not a calendar"
         reason = Message("fichier illisible : %(error)s", error=_short(str(exc)))

@@ -37,15 +37,12 @@ def init_app(app: Flask) -> None:
 
 def _hook_into_the_media_pipeline() -> None:
     """Draft an episode when a recording uploaded for a show is ready; tag it with the show."""
-    try:
-        from app.media import pipeline
-    except ImportError:  # the pipeline is optional: assets can be made ready by other means
-        return
+    from app.media import hooks
     from app.podcasts import operations
 
     # Module-level functions: registering them again for another app adds nothing.
-    pipeline.register_ready_listener(draft_episode_for_ready_asset)
-    pipeline.register_metadata_provider(operations.asset_metadata)
+    hooks.register_ready_listener(draft_episode_for_ready_asset)
+    hooks.register_metadata_provider(operations.asset_metadata)
 
 
 def draft_episode_for_ready_asset(asset) -> None:

@@ -1,11 +1,17 @@
-"""Square podcast artwork from any cover image (Pillow): RGB JPEG, 1400–3000 px."""
+"""Square podcast artwork from any cover image (Pillow): RGB JPEG, 1400–3000 px.
+
+Pillow is imported when an artwork is made, not when the web app starts (memory).
+"""
+
+from __future__ import annotations
 
 import io
-from typing import BinaryIO
-
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING, BinaryIO
 
 from app.core.i18n import Message
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MIN_SIDE = 1400
 MAX_SIDE = 3000
@@ -19,6 +25,8 @@ class ArtworkError(ValueError):
 
 def build_square_artwork(source: BinaryIO) -> tuple[bytes, int]:
     """Crop an image to a centred square, scale it into 1400–3000 px and return (JPEG, side)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         image = Image.open(source)
         image = ImageOps.exif_transpose(image)
@@ -42,6 +50,8 @@ def build_square_artwork(source: BinaryIO) -> tuple[bytes, int]:
 
 def build_placeholder_artwork(title: str, side: int = DEFAULT_SIDE) -> bytes:
     """Draw a plain artwork with the show title, for shows created without a cover."""
+    from PIL import Image, ImageDraw, ImageFont
+
     image = Image.new("RGB", (side, side), (46, 94, 62))
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=side // 14)
