@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 
 from app.core.text import plain_text
 from app.courses.models import CourseSession, SessionStatus
@@ -53,15 +54,23 @@ def session_event(session: CourseSession, *, with_join_link: bool = False) -> Ca
 
 
 def build_sessions_calendar(sessions, name: str, *, private: bool = False) -> bytes:
-    """Render sessions as a subscribable calendar; join links only in a private one."""
+    """Render sessions as a subscribable calendar; join links only in a private one (labelled
+    in the current language: the learner's, for personal calendars and e-mails)."""
     events = [session_event(s, with_join_link=private) for s in sessions]
     return build_calendar(
-        events, name, private=private, alarm_before=ALARM_BEFORE if private else None
+        events,
+        name,
+        private=private,
+        alarm_before=ALARM_BEFORE if private else None,
+        join_label=_("Rejoindre la séance en direct"),
     )
 
 
 def build_session_attachment(session: CourseSession) -> bytes:
     """Render one session as the .ics attached to a registered learner's e-mail."""
     return build_event_ics(
-        session_event(session, with_join_link=True), private=True, alarm_before=ALARM_BEFORE
+        session_event(session, with_join_link=True),
+        private=True,
+        alarm_before=ALARM_BEFORE,
+        join_label=_("Rejoindre la séance en direct"),
     )

@@ -199,3 +199,5 @@ def test_personal_calendar_speaks_the_learners_language(client, course, make_use
     client.post("/compte/deconnexion")
     body = client.get(f"/se-former/calendrier/personnel/{token}.ics").get_data(as_text=True)
     assert "X-WR-CALNAME:My courses – The Short Food Supply Chain Toolkit" in body
+    assert "LABEL=Join the live session" in body
+    assert "Rejoindre" not in body
