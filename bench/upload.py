@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import report  # noqa: E402
+
 GB = 1000**3
 MiB = 1024 * 1024
 
@@ -119,7 +121,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        print(f"server pid {server.pid}, RSS at start {rss_mb(server.pid):.1f} MB")
+        start_rss = rss_mb(server.pid)
+        print(f"server pid {server.pid}, RSS at start {start_rss:.1f} MB")
         print(f"{'size':>8} {'chunk':>7} {'seconds':>8} {'MB/s':>7} {'peak RSS (VmHWM)':>17}")
         for size_gb in args.sizes:
             size = int(size_gb * GB)
@@ -139,10 +142,24 @@ def main() -> None:
                 uploader.upload()
                 io.BufferedReader.close(stream)
             elapsed = time.monotonic() - started
+            peak = peak_rss_mb(server.pid)
             print(
                 f"{size_gb:>6g}GB {args.chunk_mb:>5}MB {elapsed:>8.1f} "
                 f"{size / 1e6 / elapsed:>7.0f} "
-                f"{peak_rss_mb(server.pid):>14.1f} MB"
+                f"{peak:>14.1f} MB"
+            )
+            report(
+                f"upload {size_gb:g} GB: server peak RSS",
+                peak,
+                "MB",
+                baseline=start_rss,
+                note="baseline: the server's RSS before any upload; goal < 100 MB, flat",
+            )
+            report(
+                f"upload {size_gb:g} GB: throughput",
+                size / 1e6 / elapsed,
+                "MB/s",
+                note=f"tuspy, {args.chunk_mb} MB chunks, loopback",
             )
             path.unlink()
     finally:

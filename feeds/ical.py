@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Alarm, Calendar, Event
-
 from feeds.types import CalendarEvent, FeedError
+
+if TYPE_CHECKING:  # icalendar loads when a calendar is built, not when the web app starts
+    from icalendar import Calendar, Event
 
 PRODID = "-//Open Food France//La Boîte à outils des circuits courts//FR"
 DEFAULT_TZID = "Europe/Paris"
@@ -85,6 +87,8 @@ def build_event_ics(
 
 
 def _new_calendar(method: str | None) -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -100,6 +104,8 @@ def _build_event(
     _check_event(event)
     zone = ZoneInfo(event.tzid)
     join_url = event.join_url if private else None
+    from icalendar import Alarm, Event
+
     vevent = Event()
     vevent.add("uid", event.uid)
     # DTSTAMP follows the last change rather than the build time, so an unchanged calendar

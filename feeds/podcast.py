@@ -21,15 +21,15 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from feeds.apple_categories import check_apple_category
+from feeds.namespaces import (  # noqa: F401 - re-exported: the feed's namespaces and GUID rule
+    ITUNES_NS,
+    PODCAST_GUID_NAMESPACE,
+    PODCAST_NS,
+    PSC_NS,
+    compute_podcast_guid,
+)
 from feeds.text import truncate_html, truncate_text, xml_safe
 from feeds.types import Episode, FeedError, Person, Show
-
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-PSC_NS = "http://podlove.org/simple-chapters"
-
-#: Namespace of `podcast:guid` UUIDv5 values (podcast-namespace docs/tags/guid.md).
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 #: Enclosure types Apple accepts, with the extension the URL path must end in.
 APPLE_ENCLOSURE_TYPES = {
@@ -59,12 +59,6 @@ CHAPTERS_JSON_TYPE = "application/json+chapters"
 MAX_TEXT_CHARS = 255
 MAX_DESCRIPTION_BYTES = 4000
 _LANGUAGE = re.compile(r"^[a-z]{2}(-[a-z]{2})?$")
-
-
-def compute_podcast_guid(feed_url: str) -> str:
-    """Return the Podcast Index UUIDv5 for a feed URL (compute once, then store it)."""
-    seed = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url.strip()).rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))
 
 
 def format_npt(seconds: float) -> str:

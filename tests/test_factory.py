@@ -48,3 +48,27 @@ def test_environment_overrides_defaults_and_tests_override_environment(tmp_path,
     # Untouched nested defaults survive a partial override.
     assert app.config["STORAGE"]["multipart_threshold"] == 8 * 1024 * 1024
     assert app.extensions["celery"].conf.broker_url == "redis://127.0.0.1:6379/5"
+
+
+def test_web_processes_leave_heavy_libraries_for_when_they_are_used(tmp_path):
+    """Memory (issue 3: an upload server under 100 MB): the app starts without Alembic, fpdf,
+    Pillow, icalendar, feedgen/lxml, ffmpeg-python, mutagen, pydub or the media pipeline; each
+    loads where it is used (a migration, a PDF, a cover, a calendar, a feed, a worker job)."""
+    import os
+    import subprocess
+    import sys
+
+    heavy = ["alembic", "fpdf", "PIL", "icalendar", "feedgen", "lxml", "ffmpeg", "mutagen",
+             "pydub", "app.media.pipeline", "app.tts.pipeline"]  # fmt: skip
+    code = (
+        "import sys; from app import create_app; create_app(); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    env = {
+        **os.environ,
+        "FLASK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FLASK_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123456789",
+    }
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,5 +1,6 @@
 """Account operations: they flush, the caller commits."""
 
+import functools
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -15,8 +16,15 @@ from app.auth.tokens import hash_token, new_token
 from app.extensions import db
 from app.mail import send_mail
 
-# Checked against when the e-mail is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password-timing-equaliser")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the e-mail is unknown, so both paths take the same time.
+
+    Made on the first failed login, not at import: scrypt needs 32 MB while it runs, which
+    every web and worker process would otherwise carry in its peak memory from the start.
+    """
+    return generate_password_hash("not-a-password-timing-equaliser")
 
 
 class AccountError(ValueError):
@@ -65,7 +73,7 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the active account matching these credentials, or None (same cost either way)."""
     user = get_user_by_email(email)
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None

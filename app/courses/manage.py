@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role
@@ -81,6 +80,8 @@ def _save_cover(form: CourseForm) -> int | None:
     if not (upload and getattr(upload, "filename", "")):
         return None
     try:
+        from PIL import Image, UnidentifiedImageError  # loaded when a cover is sent (memory)
+
         with Image.open(upload.stream) as image:
             image.verify()
             mime = Image.MIME.get(image.format or "")

@@ -1,6 +1,5 @@
 """Atom and RSS feeds of newly published resources, global and per theme (feedgen)."""
 
-from feedgen.feed import FeedGenerator
 from flask import Response, url_for
 from flask_babel import gettext as _
 
@@ -26,6 +25,8 @@ def build_resources_feed(fmt: str, *, theme: Theme | None) -> bytes:
         if theme
         else url_for("library.feed", fmt=fmt, _external=True)
     )
+    from feedgen.feed import FeedGenerator  # loaded when a feed is built (memory)
+
     fg = FeedGenerator()
     fg.id(page_url)
     fg.title(

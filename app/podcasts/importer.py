@@ -33,7 +33,7 @@ from app.media.probe import probe
 from app.media.storage import get_storage
 from app.podcasts import operations
 from app.podcasts.models import FeedImport, ImportState, Show
-from feeds.podcast import ITUNES_NS, PODCAST_NS, compute_podcast_guid
+from feeds.namespaces import ITUNES_NS, PODCAST_NS, compute_podcast_guid
 
 log = logging.getLogger(__name__)
 

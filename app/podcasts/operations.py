@@ -42,7 +42,7 @@ from app.podcasts.models import (
     Visibility,
 )
 from feeds.apple_categories import APPLE_CATEGORIES, check_apple_category
-from feeds.podcast import compute_podcast_guid
+from feeds.namespaces import compute_podcast_guid
 from feeds.types import FeedError
 
 #: Namespace of episode GUIDs derived from a seed (uuid5(namespace, "<podcast guid>/<seed>")).

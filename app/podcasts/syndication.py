@@ -33,8 +33,6 @@ from app.media.chapters import Chapter, shift_chapters, with_end_times
 from app.media.models import AssetStatus, MediaAsset, Rendition, RenditionKind, StoredFile
 from app.podcasts.models import Episode, FeedToken, Show
 from feeds import types as ft
-from feeds.opml import build_opml
-from feeds.podcast import build_podcast_feed
 
 CACHE_SIZE = 512
 
@@ -201,6 +199,8 @@ def _build(show: Show, token: str | None, stamp: tuple, now: datetime) -> BuiltF
     updated = last_modified_from(stamp)
     urls = FeedUrls(show, token)
     inputs = [feed_episode_input(row, urls) for row in load_feed_rows(show, now)]
+    from feeds.podcast import build_podcast_feed  # feedgen and lxml load with the first feed
+
     body = build_podcast_feed(show_input(show, updated, token=token), inputs, now)
     return BuiltFeed(
         body=body,
@@ -311,6 +311,8 @@ def episode_chapters(episode: Episode) -> list[Chapter]:
 def build_public_opml(shows: list[Show]) -> bytes:
     """Return the OPML of the given public shows."""
     inputs = [show_input(s, s.updated_dt) for s in shows]
+    from feeds.opml import build_opml  # lxml loads with the first OPML (memory)
+
     return build_opml(inputs)
 
 
