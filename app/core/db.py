@@ -55,10 +55,20 @@ class MessageText(sa.types.TypeDecorator):
 
 class MessageString(MessageText):
     """:class:`~app.core.i18n.MessageText` in a VARCHAR: for String columns that may hold a
-    Message (their schema, and so the migrations, stay as they were)."""
+    Message (their schema, and so the migrations, stay as they were). A Message whose JSON
+    would not fit is stored as its French text, cut to the column's length."""
 
     impl = sa.String
     cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        from app.core.i18n import Message
+
+        stored = super().process_bind_param(value, dialect)
+        limit = self.impl.length
+        if isinstance(value, Message) and limit and len(stored) > limit:
+            return str.__str__(value)[:limit]
+        return stored
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -8,6 +8,7 @@ from flask_babel import (
     format_percent,
     get_locale,
     gettext,
+    ngettext,
 )
 from flask_babel import lazy_gettext as _l
 
@@ -61,12 +62,18 @@ def format_when(value) -> str:
 
 
 def format_size(size: int | float | None) -> str:
-    """Format a file size for people, in the reader's language ("340 Ko", "1.5 MB")."""
-    size = size or 0
-    if size < 1024 * 1024:
-        kilobytes = max(1, round(size / 1024)) if size else 0
-        return gettext("%(size)s Ko", size=format_decimal(kilobytes))
-    return gettext("%(size)s Mo", size=format_decimal(round(size / (1024 * 1024), 1)))
+    """Format a file size for people, in the reader's language ("340 Ko", "1.5 GB").
+
+    Binary multiples, like the limits set in the configuration (8 × 1024³ reads "8 Go").
+    """
+    size = int(size or 0)
+    if size >= 1024**3:
+        return gettext("%(size)s Go", size=format_decimal(round(size / 1024**3, 1)))
+    if size >= 1024**2:
+        return gettext("%(size)s Mo", size=format_decimal(round(size / 1024**2, 1)))
+    if size >= 1024:
+        return gettext("%(size)s Ko", size=format_decimal(round(size / 1024)))
+    return ngettext("%(num)s octet", "%(num)s octets", size)
 
 
 def format_share(share: float | None) -> str:

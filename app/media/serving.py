@@ -7,7 +7,7 @@ changes meaning (a reprocess makes new files, hence new URLs).
 
 Renditions of public assets are open to all; everything else needs the owner, an admin, or a
 signed URL (``signed_media_url``: itsdangerous, expiring). Other features (podcasts, courses) may
-build URLs for their own files with these helpers, and show sizes with ``format_file_size``.
+build URLs for their own files with these helpers (sizes: the ``filesize`` filter).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import time
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_decimal, ngettext
-from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.auth.models import Role
@@ -25,21 +23,6 @@ from app.extensions import db
 from app.media.models import MediaAsset, Rendition, StoredFile
 
 SALT = "media-file-url"
-
-
-def format_file_size(size: int | float) -> str:
-    """Return a byte count as people read it, in their language ("1,5 Go", "1.5 GB").
-
-    Decimal units up to gigabytes: recordings are large, and their limit is set in gigabytes.
-    """
-    size = int(size or 0)
-    if size >= 1_000_000_000:
-        return _("%(size)s Go", size=format_decimal(round(size / 1e9, 1)))
-    if size >= 1_000_000:
-        return _("%(size)s Mo", size=format_decimal(round(size / 1e6, 1)))
-    if size >= 1_000:
-        return _("%(size)s Ko", size=format_decimal(round(size / 1e3)))
-    return ngettext("%(num)s octet", "%(num)s octets", size)
 
 
 def _serializer() -> URLSafeSerializer:

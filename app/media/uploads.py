@@ -24,6 +24,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from app.core.db import utcnow
 from app.core.i18n import Message
+from app.core.templating import format_size
 from app.extensions import db
 from app.media.jobs import create_job, media_config
 from app.media.models import (
@@ -33,7 +34,6 @@ from app.media.models import (
     StoredFile,
     Upload,
 )
-from app.media.serving import format_file_size
 from app.media.storage import CHUNK, UploadSession, get_storage, new_key
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,8 @@ def create_upload(owner, length: int, meta: dict[str, str]) -> Upload:
             # Sizes in the request's language: this answer is read at once, never stored.
             Message(
                 "Fichier trop volumineux : %(size)s, le maximum est %(limit)s.",
-                size=format_file_size(length),
-                limit=format_file_size(conf["upload_max_size"]),
+                size=format_size(length),
+                limit=format_size(conf["upload_max_size"]),
             ),
         )
     if any("\x00" in key or "\x00" in value for key, value in meta.items()):

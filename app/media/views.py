@@ -36,7 +36,6 @@ from app.media.serving import (
     asset_of,
     can_manage,
     can_read,
-    format_file_size,
     media_url,
     signed_media_url,
 )
@@ -48,7 +47,6 @@ bp = Blueprint("media", __name__)
 def init_templating(app) -> None:
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["signed_media_url"] = signed_media_url
-    app.jinja_env.filters["file_size"] = format_file_size
     app.jinja_env.globals["step_label"] = step_label
 
 

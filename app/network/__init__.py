@@ -48,6 +48,11 @@ def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.jinja_env.filters["author_name"] = exchange.author_name
+    from app.search.operations import register_type_labels
+
+    # Search results and theme pages name these codes in the reader's language.
+    register_type_labels("event", agenda_models.MODE_LABELS)
+    register_type_labels("organisation", models.KIND_LABELS)
     app.register_blueprint(views.bp)
     app.register_blueprint(cli.bp)
     register(api.blp)

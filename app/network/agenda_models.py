@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, str_enum, utcnow
-from app.core.i18n import Message, MessageText
+from app.core.db import MessageString, UTCDateTime, str_enum, utcnow
+from app.core.i18n import Message
 from app.extensions import db
 from app.library.models import Theme
 
@@ -45,20 +45,6 @@ STATUS_LABELS = {
     EventStatus.REJECTED: _l("Refusé"),
     EventStatus.CANCELLED: _l("Annulé"),
 }
-
-
-class MessageString(MessageText):
-    """MessageText in a VARCHAR: what would not fit is stored as its French text, cut."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        stored = super().process_bind_param(value, dialect)
-        limit = self.impl.length
-        if isinstance(value, Message) and limit and len(stored) > limit:
-            return str.__str__(value)[:limit]
-        return stored
 
 
 class ReportJSON(sa.types.TypeDecorator):

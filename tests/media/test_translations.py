@@ -119,11 +119,11 @@ def test_media_pages_read_in_english(client, login_as):
     assert "<h1>My media</h1>" in listing and "Mes médias" not in listing
     upload = client.get("/medias/envoyer", headers=EN).get_data(as_text=True)
     assert "<h1>Upload a recording</h1>" in upload
-    assert "Up to 8.6 GB. Common formats" in upload
+    assert "Up to 8 GB. Common formats" in upload
     assert 'data-megabytes="{size} MB"' in upload
     assert 'data-error="The upload failed: {message}"' in upload
     french = client.get("/medias/envoyer", headers=FR).get_data(as_text=True)
-    assert "Jusqu'à 8,6 Go." in french and 'data-megabytes="{size} Mo"' in french
+    assert "Jusqu'à 8 Go." in french and 'data-megabytes="{size} Mo"' in french
 
 
 def test_rendition_sizes_use_the_readers_units(client, login_as):
@@ -153,7 +153,7 @@ def test_montage_refusals_read_in_english(client, login_as):
 
 def test_upload_refusals_read_in_english(client, login_as, app):
     login_as(Role.ANIMATOR)
-    app.config["MEDIA"]["upload_max_size"] = 50 * 1000 * 1000
+    app.config["MEDIA"]["upload_max_size"] = 50 * 1024 * 1024
 
     def create(length, headers, **meta):
         meta.setdefault("filename", "webinaire.mp4")
@@ -166,10 +166,10 @@ def test_upload_refusals_read_in_english(client, login_as, app):
             ),
         )
 
-    too_big = create(51 * 1000 * 1000, EN)
+    too_big = create(51 * 1024 * 1024, EN)
     assert too_big.status_code == 413
     assert too_big.get_json()["message"] == "File too large: 51 MB, the maximum is 50 MB."
-    assert create(51 * 1000 * 1000, FR).get_json()["message"] == (
+    assert create(51 * 1024 * 1024, FR).get_json()["message"] == (
         "Fichier trop volumineux : 51 Mo, le maximum est 50 Mo."
     )
     wrong_type = create(1000, EN, filename="notes.txt", filetype="text/plain")

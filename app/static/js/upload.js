@@ -26,11 +26,13 @@
   function number(value, digits) {
     return value.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
-  // The units and their order ("1,5 Mo", "1.5 MB") come translated from the page.
+  // The units and their order ("1,5 Mo", "1.5 MB") come translated from the page; binary
+  // multiples, like the sizes the server shows (the `filesize` filter).
+  var KB = 1024, MB = KB * 1024, GB = MB * 1024;
   function human(bytes) {
-    if (bytes >= 1e9) { return fill(messages.gigabytes, { size: number(bytes / 1e9, 2) }); }
-    if (bytes >= 1e6) { return fill(messages.megabytes, { size: number(bytes / 1e6, 1) }); }
-    return fill(messages.kilobytes, { size: number(Math.round(bytes / 1e3), 0) });
+    if (bytes >= GB) { return fill(messages.gigabytes, { size: number(bytes / GB, 2) }); }
+    if (bytes >= MB) { return fill(messages.megabytes, { size: number(bytes / MB, 1) }); }
+    return fill(messages.kilobytes, { size: number(Math.round(bytes / KB), 0) });
   }
   function showError(message) {
     errorText.textContent = message;
