@@ -87,4 +87,6 @@ DEFAULTS = {
     "TTS_WORKDIR": None,  # scratch directory of the worker; None → the system's temp dir
     "TTS_AUTO_GENERATE": True,  # regenerate when a new revision of a guide is published
     "TTS_SHOW_SLUG": "guides-audio",  # the podcast publishing every guide's edition
+    # Cached section audio no edition uses is deleted (daily) once written this many days ago.
+    "TTS_SECTION_CACHE_GRACE_DAYS": 30,
 }

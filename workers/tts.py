@@ -1,13 +1,13 @@
-"""Audio editions of guides: a thin task that hands a job id to app.tts.pipeline.
+"""Audio editions of guides: thin tasks over app.tts.pipeline and app.tts.cleanup.
 
-The signature never changes while old messages may still be queued: new parameters must be
+The signatures never change while old messages may still be queued: new parameters must be
 keywords with defaults.
 """
 
 from celery import shared_task
 
 from app.extensions import db
-from app.tts import pipeline
+from app.tts import cleanup, pipeline
 
 
 @shared_task(name="tts.generate", acks_late=True, reject_on_worker_lost=True)
@@ -15,5 +15,14 @@ def generate(job_id: int) -> str:
     """Run one audio-edition job; a failure is recorded on the job row, then re-raised."""
     try:
         return pipeline.run_job(job_id, worker=generate.request.hostname)
+    finally:
+        db.session.remove()
+
+
+@shared_task(name="tts.prune_section_cache", acks_late=True)
+def prune_section_cache() -> dict:
+    """Delete cached section audio that no edition uses, past the grace period (daily)."""
+    try:
+        return cleanup.prune_section_cache()
     finally:
         db.session.remove()

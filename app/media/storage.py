@@ -10,9 +10,11 @@ import tempfile
 import unicodedata
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from flask import current_app, redirect, send_file
 
@@ -34,6 +36,14 @@ def safe_filename(name: str, default: str = "fichier") -> str:
 def new_key(prefix: str, filename: str) -> str:
     """Return a fresh key under prefix; the random part guarantees it was never used before."""
     return f"{prefix.strip('/')}/{uuid.uuid4().hex}/{safe_filename(filename)}"
+
+
+class ObjectInfo(NamedTuple):
+    """One stored object as a listing sees it."""
+
+    key: str
+    size: int
+    modified_dt: datetime  #: last write, timezone-aware UTC
 
 
 def _check_key(key: str) -> str:
@@ -66,6 +76,10 @@ class Storage(ABC):
     @abstractmethod
     def size(self, key: str) -> int:
         """Return the size of the object in bytes."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str) -> Iterator[ObjectInfo]:
+        """Yield every object under the folder ``prefix`` (keys starting with ``prefix/``)."""
 
     @abstractmethod
     def local_path(self, key: str) -> AbstractContextManager[Path]:
@@ -141,6 +155,26 @@ class LocalStorage(Storage):
             return self.path(key).stat().st_size
         except FileNotFoundError as exc:
             raise StorageError(f"no object at {key!r}") from exc
+
+    def list_keys(self, prefix):
+        folder = self.path(prefix.strip("/"))
+        # Sorted walk: listings come out in key order, like S3's. Hidden names are the
+        # temporary files of writes in progress (".part-…", ".uploads"), not objects.
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath) / name
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:  # deleted since the walk listed it
+                    continue
+                yield ObjectInfo(
+                    key=path.relative_to(self.root).as_posix(),
+                    size=stat.st_size,
+                    modified_dt=datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
 
     @contextmanager
     def local_path(self, key):
@@ -285,6 +319,20 @@ class S3Storage(Storage):
         if head is None:
             raise StorageError(f"no object at {key!r}")
         return int(head["ContentLength"])
+
+    def list_keys(self, prefix):
+        folder = self.object_key(prefix.strip("/")) + "/"
+        strip = len(self.prefix) + 1 if self.prefix else 0  # back to storage keys
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=folder
+        )
+        for page in pages:
+            for item in page.get("Contents", ()):
+                yield ObjectInfo(
+                    key=item["Key"][strip:],
+                    size=int(item["Size"]),
+                    modified_dt=item["LastModified"].astimezone(UTC),
+                )
 
     @contextmanager
     def local_path(self, key):

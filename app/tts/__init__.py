@@ -5,13 +5,17 @@ Pure layer, without database or web: text.py (Markdown → sections) and french.
 WAV, chapters) → transcript.py (timed cues, plain text); edition.py chains them.
 Feature layer: models.py (GuideEdition), operations.py (ask for an edition, enqueue after
 commit, the "revision published" listener), pipeline.py (the job run by ``tts.generate``),
-views.py / api.py (button, status, transcript), listen.py (the "Écouter ce guide" block).
+views.py / api.py (button, status, transcript), listen.py (the "Écouter ce guide" block),
+cleanup.py (the daily pruning of cached sections no edition uses, ``tts.prune_section_cache``).
 """
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    # Imported here: the pure layer (app.tts.text, engines, cache…) must load without Celery.
+    from celery.schedules import crontab
+
     from app.api import register
     from app.core.signals import revision_published
     from app.media.steps import register_step_labels
@@ -26,3 +30,12 @@ def init_app(app: Flask) -> None:
     register(api.blp)
     app.jinja_env.globals["tts_edition_for"] = listen.tts_edition_for
     app.jinja_env.globals["tts_guide_url"] = listen.guide_url
+    app.extensions["celery"].conf.beat_schedule.update(
+        {
+            "tts.prune_section_cache": {
+                "task": "tts.prune_section_cache",
+                "schedule": crontab(hour=4, minute=20),
+                "options": {"queue": "short"},
+            }
+        }
+    )

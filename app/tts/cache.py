@@ -1,21 +1,40 @@
 """Cache of synthesised section audio, keyed by the section's content hash.
 
 The cache sits on any object with the project storage's methods (``save``, ``open``, ``exists``,
-``local_path``), so it runs on local disk or S3 alike. ``DirectoryStorage`` is the smallest such
-object, for tests and for running the text-to-speech layer on its own.
+``local_path``, and ``list_keys`` and ``delete`` for pruning), so it runs on local disk or S3 alike.
+``DirectoryStorage`` is the smallest such object, for tests and for running the text-to-speech
+layer on its own. Which entries may go is the feature's business (app/tts/cleanup.py).
 """
 
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 #: Bump the version when the stored audio format changes, so old entries are never reused.
 DEFAULT_PREFIX = "tts/sections/v1"
 _HASH_RE = re.compile(r"[0-9a-f]{16,128}")
+
+
+class Listed(NamedTuple):
+    """An object of a listing, shaped like ``app.media.storage.ObjectInfo``."""
+
+    key: str
+    size: int
+    modified_dt: datetime
+
+
+class CacheEntry(NamedTuple):
+    """A cached section audio file."""
+
+    content_hash: str
+    size: int
+    modified_dt: datetime  #: when it was last written (timezone-aware UTC)
 
 
 class StorageLike(Protocol):
@@ -28,6 +47,10 @@ class StorageLike(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def local_path(self, key: str) -> AbstractContextManager[Path]: ...
+
+    def list_keys(self, prefix: str) -> Iterable[Listed]: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class DirectoryStorage:
@@ -63,6 +86,23 @@ class DirectoryStorage:
         """Tell whether key holds a file."""
         return self._path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        """Delete key; a missing key is not an error."""
+        self._path(key).unlink(missing_ok=True)
+
+    def list_keys(self, prefix: str) -> Iterator[Listed]:
+        """Yield the files under the folder prefix, skipping partial writes (hidden names)."""
+        folder = self._path(prefix.strip("/"))
+        for path in sorted(folder.rglob("*")):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            stat = path.stat()
+            yield Listed(
+                path.relative_to(self.root).as_posix(),
+                stat.st_size,
+                datetime.fromtimestamp(stat.st_mtime, UTC),
+            )
+
     @contextmanager
     def local_path(self, key: str):
         """Yield the file's own path: it is already local."""
@@ -91,6 +131,24 @@ class SectionCache:
         if not _HASH_RE.fullmatch(content_hash):
             raise ValueError(f"not a content hash: {content_hash!r}")
         return f"{self.prefix}/{content_hash[:2]}/{content_hash}.wav"
+
+    def hash_of(self, key: str) -> str | None:
+        """Return the content hash stored at key, or None if key is not a cache entry."""
+        content_hash = key.rpartition("/")[2].removesuffix(".wav")
+        if _HASH_RE.fullmatch(content_hash) and key == self.key(content_hash):
+            return content_hash
+        return None
+
+    def entries(self) -> Iterator[CacheEntry]:
+        """Yield every cached section (other files under the prefix are not the cache's)."""
+        for listed in self.storage.list_keys(self.prefix):
+            content_hash = self.hash_of(listed.key)
+            if content_hash is not None:
+                yield CacheEntry(content_hash, listed.size, listed.modified_dt)
+
+    def discard(self, content_hash: str) -> None:
+        """Delete a section's cached audio (missing already is fine)."""
+        self.storage.delete(self.key(content_hash))
 
     def get(self, content_hash: str) -> Path | None:
         """Return a local path to the cached audio, or None on a miss."""

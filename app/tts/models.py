@@ -62,7 +62,8 @@ class GuideEdition(db.Model):
     )
     #: The "Guides audio" podcast episode (a plain id keeps the features decoupled).
     episode_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
-    #: Figures of the last successful build: sections, synthesised hashes, loudness.
+    #: Figures of the last successful build: sections, every section hash ("section_hashes",
+    #: what the cache pruning keeps), the hashes synthesised that time, loudness.
     build_info: Mapped[dict | None] = mapped_column(sa.JSON)
     #: Who last asked for a generation (None when a publication triggered it).
     requested_by_id: Mapped[int | None] = mapped_column(

@@ -349,6 +349,8 @@ def _build(source: GuideText, tracker: _Tracker, workdir: Path) -> Built:
         voice=engine.voice,
         info={
             "sections": len(edition.sections),
+            # Every section the audio is made of: the cache pruning keeps these entries.
+            "section_hashes": [section.content_hash for section in edition.sections],
             "synthesized": list(edition.synthesized),
             "reused": len(edition.sections) - len(edition.synthesized),
             "integrated_lufs": result.integrated_lufs,
