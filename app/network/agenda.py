@@ -188,11 +188,12 @@ def save_event(event: Event, data: dict, themes: list[Theme], *, author=None) ->
 
 
 def set_event_status(event: Event, status: EventStatus) -> None:
-    """Publish, reject or cancel an event (a cancellation bumps its SEQUENCE)."""
+    """Publish, reject or cancel an event (cancelling or un-cancelling bumps its SEQUENCE)."""
     status = EventStatus(status)
-    if status == EventStatus.CANCELLED and event.status != EventStatus.CANCELLED:
-        event.sequence += 1
+    if (status == EventStatus.CANCELLED) != (event.status == EventStatus.CANCELLED):
+        event.sequence += 1  # subscribed calendars must notice both ways
     event.status = status
+    event.withdrawn_dt = None  # a moderator's decision: the partner's feed no longer undoes it
     event.updated_dt = utcnow()
     db.session.flush()
     index_event(event)
@@ -213,15 +214,18 @@ def import_feed(
     feed, *, max_bytes: int, timeout: float = 20, allow_private: bool = False
 ) -> dict:
     """Fetch a partner feed and apply it: new UIDs added, newer versions applied, future events
-    the partner removed cancelled (flushes).
+    the partner removed cancelled, events it lists again after such a removal restored (flushes).
 
-    Returns counts {"created", "updated", "unchanged", "cancelled", "rejected"}; the feed row
+    Returns counts {"created", "updated", "unchanged", "restored", "cancelled", "rejected"}
+    (a restored event counts only as restored, even if its content changed); the feed row
     keeps the validators for the next conditional GET and the list of rejected events for
     moderators. Feeds on internal addresses are refused unless allow_private (tests, intranets).
     """
     from app.network import ics
 
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0, "rejected": 0}
+    counts = {
+        "created": 0, "updated": 0, "unchanged": 0, "restored": 0, "cancelled": 0, "rejected": 0,
+    }
     feed.last_fetched_dt = utcnow()
     try:
         fetched = ics.fetch_feed(
@@ -260,12 +264,14 @@ def import_feed(
             db.session.add(event)
             existing[item.uid] = event
             counts["created"] += 1
-        elif _is_newer(item, event):
+            continue
+        newer = _is_newer(item, event)
+        if newer:
             _apply_parsed(event, item)
+        restored = _restore_withdrawn(event, item)
+        if newer or restored:
             event.sequence = max(event.sequence + 1, item.sequence)
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
+        counts["restored" if restored else "updated" if newer else "unchanged"] += 1
     if parsed.complete:
         counts["cancelled"] = _withdraw_removed(existing.values(), parsed.uids)
     counts["rejected"] = len(parsed.problems)
@@ -277,7 +283,7 @@ def import_feed(
         index_event(event)
     feed.last_status = Message(
         "Nouveaux : %(created)s, mis à jour : %(updated)s, inchangés : %(unchanged)s, "
-        "annulés : %(cancelled)s, rejetés : %(rejected)s",
+        "rétablis : %(restored)s, annulés : %(cancelled)s, rejetés : %(rejected)s",
         **counts,
     )
     db.session.flush()
@@ -289,7 +295,9 @@ def _withdraw_removed(events, present_uids: set[str]) -> int:
 
     Published ones become cancelled with a bumped SEQUENCE (subscribed calendars drop them);
     ones still waiting for moderation were never shown and are simply refused; past events and
-    events already cancelled or refused are left alone. Returns how many were withdrawn.
+    events already cancelled or refused are left alone. Each withdrawal is dated (withdrawn_dt)
+    so that it can be undone if the partner lists the event again. Returns how many were
+    withdrawn.
     """
     now = utcnow()
     withdrawn = 0
@@ -303,9 +311,28 @@ def _withdraw_removed(events, present_uids: set[str]) -> int:
         else:
             continue
         event.sequence += 1
-        event.updated_dt = now
+        event.updated_dt = event.withdrawn_dt = now
         withdrawn += 1
     return withdrawn
+
+
+def _restore_withdrawn(event, item) -> bool:
+    """Undo the withdrawal of an event the partner's feed lists again; tell whether it was.
+
+    A cancelled event is published again, a refused one goes back to the moderation queue; the
+    caller bumps SEQUENCE. Events a moderator cancelled or refused were never withdrawn, and an
+    event the partner now marks STATUS:CANCELLED stays cancelled (its withdrawal is forgotten).
+    """
+    if event.withdrawn_dt is None:
+        return False
+    event.withdrawn_dt = None
+    previous = {EventStatus.CANCELLED: EventStatus.PUBLISHED,
+                EventStatus.REJECTED: EventStatus.PENDING}.get(event.status)
+    if item.cancelled or previous is None:
+        return False
+    event.status = previous
+    event.updated_dt = utcnow()
+    return True
 
 
 def _is_newer(item, event) -> bool:

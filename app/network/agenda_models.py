@@ -156,6 +156,10 @@ class Event(db.Model):
     source_sequence: Mapped[int | None] = mapped_column()
     #: LAST-MODIFIED of the imported VEVENT, to apply only newer versions.
     source_modified_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the partner's feed stopped listing this imported event, which the import then
+    #: cancelled (or refused, if still pending). Only such withdrawals are undone when the feed
+    #: lists the event again; a moderator's decision clears it, so theirs are never undone.
+    withdrawn_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -30,8 +30,8 @@ def test_importing_twice_creates_each_event_once_and_applies_updates(feed_server
     feed_server.serve(CAL.format(events=vevent("a@amap", "Fête des paniers")
                                  + vevent("b@amap", "Atelier compta")), etag='"v1"')
     assert import_feed(feed.id)["created"] == 2
-    assert import_feed(feed.id) == {"created": 0, "updated": 0, "unchanged": 0, "cancelled": 0,
-                                   "rejected": 0}
+    assert import_feed(feed.id) == {"created": 0, "updated": 0, "unchanged": 0, "restored": 0,
+                                   "cancelled": 0, "rejected": 0}
     # The second read was conditional and answered 304.
     assert feed_server.requests[-1] == ("/agenda.ics", '"v1"')
     assert [e.title for e in events()] == ["Fête des paniers", "Atelier compta"]
@@ -45,7 +45,8 @@ def test_importing_twice_creates_each_event_once_and_applies_updates(feed_server
         etag='"v2"',
     )
     counts = import_feed(feed.id)
-    assert counts == {"created": 0, "updated": 1, "unchanged": 1, "cancelled": 0, "rejected": 0}
+    assert counts == {"created": 0, "updated": 1, "unchanged": 1, "restored": 0, "cancelled": 0,
+                      "rejected": 0}
     moved, same = events()
     assert moved.title == "Fête des paniers (reportée)"
     assert moved.start_dt.isoformat() == "2027-03-22T13:00:00+00:00"  # 14:00 Paris
@@ -175,7 +176,8 @@ def test_future_events_removed_from_the_feed_are_cancelled_and_past_ones_kept(
     # The partner deletes two events from the file (one future, one past).
     feed_server.serve(CAL.format(events=kept), etag='"2"')
     counts = import_feed(feed.id)
-    assert counts == {"created": 0, "updated": 0, "unchanged": 1, "cancelled": 1, "rejected": 0}
+    assert counts == {"created": 0, "updated": 0, "unchanged": 1, "restored": 0, "cancelled": 1,
+                      "rejected": 0}
     status = {e.uid: (e.status, e.sequence) for e in events()}
     assert status == {
         "gone@amap": (EventStatus.CANCELLED, 1),
