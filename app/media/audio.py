@@ -9,7 +9,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Sequence
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +24,7 @@ from app.media.probe import MediaRejected
 from app.media.profiles import AudioEditionProfile, JingleProfile, WaveformProfile
 from app.media.runner import (
     ProgressCallback,
+    RunResult,
     iter_ffmpeg_stdout,
     run_ffmpeg,
     temporary_name,
@@ -189,9 +194,14 @@ def build_audio_edition(
     keep_ranges: KeepRanges = None,
     intro: Path | None = None,
     outro: Path | None = None,
+    measure_copy: Path | None = None,
 ) -> Any:
     """Encode the first audio stream (or its kept ranges, between optional jingles) to MP3 with
-    gain and a peak limiter."""
+    gain and a peak limiter.
+
+    With ``measure_copy`` (a FIFO), the tee muxer also writes the same encoded frames there, so
+    the loudness of the encoded edition is measured while it is being encoded.
+    """
     sound = build_programme(
         src,
         sample_rate=profile.sample_rate,
@@ -212,19 +222,32 @@ def build_audio_edition(
             latency=1,
         )
     )
-    return ffmpeg.output(
-        processed,
-        local_arg(out),
-        vn=None,
-        f=profile.extension,
-        acodec=profile.codec,
-        audio_bitrate=profile.bitrate,
-        ar=profile.sample_rate,
-        ac=profile.channels,
-        compression_level=profile.encoder_quality,
-        map_metadata=-1,
-        id3v2_version=3,
-    ).global_args(*PROGRESS_ARGS)
+    encoding = {
+        "acodec": profile.codec,
+        "audio_bitrate": profile.bitrate,
+        "ar": profile.sample_rate,
+        "ac": profile.channels,
+        "compression_level": profile.encoder_quality,
+        "map_metadata": -1,
+    }
+    if measure_copy is None:
+        target = ffmpeg.output(
+            processed, local_arg(out), vn=None, f=profile.extension, id3v2_version=3, **encoding
+        )
+    else:
+        slaves = (
+            f"[f={profile.extension}:id3v2_version=3]{_tee_escape(local_arg(out))}"
+            f"|[f={profile.extension}:onfail=abort]{_tee_escape(local_arg(measure_copy))}"
+        )
+        target = ffmpeg.output(processed, slaves, vn=None, f="tee", **encoding)
+    return target.global_args(*PROGRESS_ARGS)
+
+
+def _tee_escape(path: str) -> str:
+    """Escape a file name for the tee muxer's slave list."""
+    for char in "\\|[]":
+        path = path.replace(char, "\\" + char)
+    return path
 
 
 def _never_backwards(callback: ProgressCallback) -> ProgressCallback:
@@ -238,6 +261,55 @@ def _never_backwards(callback: ProgressCallback) -> ProgressCallback:
             callback(fraction, eta)
 
     return report
+
+
+def _encode_and_measure(
+    command: Callable[[str, str], Any],
+    candidate: str,
+    profile: AudioEditionProfile,
+    *,
+    duration: float | None,
+    on_progress: ProgressCallback | None,
+    timeout: float | None,
+) -> tuple[RunResult, Loudness]:
+    """Encode to ``candidate`` while a second ffmpeg measures the same frames from a FIFO.
+
+    The measurement (ebur128 with 4× oversampling for true peak) used to follow the encode; it
+    now runs beside it, on the other core. If the encoder fails before opening the FIFO, the
+    reader is released with an end of file, so nothing waits forever.
+    """
+    scratch = tempfile.mkdtemp(prefix="audio-edition-")
+    fifo = os.path.join(scratch, "measure.mp3")
+    os.mkfifo(fifo)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loudness") as pool:
+            measuring = pool.submit(
+                measure_loudness, fifo, channel_layout=profile.channel_layout, timeout=timeout
+            )
+            try:
+                run = run_ffmpeg(
+                    lambda tmp: command(tmp, fifo),
+                    output=candidate,
+                    duration=duration,
+                    on_progress=on_progress,
+                    timeout=timeout,
+                )
+            except BaseException:
+                _release_reader(fifo, measuring)
+                raise
+            return run, measuring.result()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _release_reader(fifo: str, reader: Future) -> None:
+    """Give the FIFO's reader an end of file (open the write end once, close it)."""
+    while not reader.done():
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            return
+        except OSError:  # ENXIO: the reader has not opened it yet
+            time.sleep(0.05)
 
 
 def make_audio_edition(
@@ -290,19 +362,23 @@ def make_audio_edition(
     commands: list[list[str]] = []
     try:
         for attempt in range(1, profile.max_attempts + 1):
-            run = run_ffmpeg(
-                lambda tmp, gain=gain, limit=limit: build_audio_edition(
-                    src, tmp, profile, gain_db=gain, limit_dbtp=limit, **programme
+            run, encoded = _encode_and_measure(
+                lambda tmp, fifo, gain=gain, limit=limit: build_audio_edition(
+                    src,
+                    tmp,
+                    profile,
+                    gain_db=gain,
+                    limit_dbtp=limit,
+                    measure_copy=fifo,
+                    **programme,
                 ),
-                output=candidate,
+                candidate,
+                profile,
                 duration=duration,
                 on_progress=report,
                 timeout=timeout,
             )
             commands.append(run.cmd)
-            encoded = measure_loudness(
-                candidate, channel_layout=profile.channel_layout, timeout=timeout
-            )
             error_lu = profile.target_lufs - encoded.integrated_lufs
             overshoot = encoded.true_peak_dbtp - ceiling
             if overshoot <= 0:

@@ -127,7 +127,7 @@ def visible_fields(profile: Person | Organisation, viewer) -> dict | None:
 
 
 def _themes(themes) -> list[dict]:
-    return [{"slug": t.slug, "name": t.name} for t in themes]
+    return [{"slug": t.slug, "name": t.name, "label": t.label} for t in themes]
 
 
 def _person_fields(person: Person, viewer, show) -> dict:

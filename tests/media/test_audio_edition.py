@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import time
 
 import ffmpeg
 import pytest
@@ -122,3 +123,35 @@ def test_jingles_wrap_the_episode(speech_wav, tmp_path):
     run_ffmpeg(lambda tmp: build_concat_audio([intro, speech_wav, outro], tmp), output=joined)
     total = 2 * expected + probe(speech_wav).duration
     assert probe(joined).duration == pytest.approx(total, abs=0.05)
+
+
+def test_the_encoded_edition_is_measured_while_it_is_encoded(speech_wav, tmp_path):
+    """The tee muxer feeds a FIFO read by the loudness measurement; odd file names survive."""
+    from app.media.audio import make_audio_edition
+
+    out = tmp_path / "épisode [1] | final.mp3"
+    result = make_audio_edition(speech_wav, out, profiles.PODCAST_MONO)
+    assert out.exists() and result.attempts >= 1
+    assert any("tee" in cmd for cmd in result.commands)
+    # What the FIFO reader measured is what the file holds.
+    integrated, peak = ebur128(out, "mono")
+    assert integrated == pytest.approx(result.integrated_lufs, abs=0.2)
+    assert peak <= -1.0
+
+
+def test_an_encoder_failing_early_releases_the_measurement(tmp_path):
+    """A broken encode must not leave the measuring ffmpeg waiting on its FIFO forever."""
+    from app.media.audio import _encode_and_measure
+    from app.media.runner import FFmpegError
+
+    def broken(tmp, fifo):
+        return ["-f", "lavfi", "-i", "anullsrc", "-t", "1", "-c:a", "no-such-codec", tmp]
+
+    started = time.monotonic()
+    with pytest.raises(FFmpegError):
+        _encode_and_measure(
+            broken, str(tmp_path / "x.mp3"), profiles.PODCAST_MONO,
+            duration=None, on_progress=None, timeout=60,
+        )  # fmt: skip
+    assert time.monotonic() - started < 20
+    assert list(tmp_path.iterdir()) == []
