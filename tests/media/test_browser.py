@@ -27,7 +27,7 @@ TEXT = {
     "fr": {
         "upload_title": "Envoyer un enregistrement",
         "upload_button": "Envoyer",
-        "limit": "Jusqu'à 8,6 Go.",
+        "limit": "Jusqu'à 8 Go.",  # 8 GiB, in the binary units the whole site uses
         "job_title": "Traitement n° ",
         "queued": "En attente d’un serveur de traitement…",
         "pending": "En attente",
@@ -41,7 +41,7 @@ TEXT = {
     "en": {
         "upload_title": "Upload a recording",
         "upload_button": "Send",
-        "limit": "Up to 8.6 GB.",
+        "limit": "Up to 8 GB.",
         "job_title": "Processing job no. ",
         "queued": "Waiting for a processing server…",
         "pending": "Pending",
