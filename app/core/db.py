@@ -71,6 +71,46 @@ class MessageString(MessageText):
         return stored
 
 
+class MessageJSON(sa.types.TypeDecorator):
+    """A JSON column whose values may hold Messages anywhere (a list of errors, a report's
+    reasons): each is kept as its msgid and values (``Message.to_dict``) and read back as a
+    Message, so every reader sees it in their language. Plain strings stay as they are."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        from app.core.i18n import Message
+
+        def store(item):
+            if isinstance(item, Message):
+                return item.to_dict()
+            if isinstance(item, dict):
+                return {key: store(v) for key, v in item.items()}
+            if isinstance(item, list | tuple):
+                return [store(v) for v in item]
+            return item
+
+        return None if value is None else store(value)
+
+    def process_result_value(self, value, dialect):
+        from app.core.i18n import Message
+
+        def read(item):
+            if isinstance(item, dict) and "msgid" in item:
+                try:
+                    return Message.from_dict(item)
+                except (KeyError, ValueError, TypeError):  # values no longer fit the sentence
+                    return str(item["msgid"])
+            if isinstance(item, dict):
+                return {key: read(v) for key, v in item.items()}
+            if isinstance(item, list):
+                return [read(v) for v in item]
+            return item
+
+        return None if value is None else read(value)
+
+
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Make SQLite enforce foreign keys and let the web app and the worker share the file."""

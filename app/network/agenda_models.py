@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import MessageString, UTCDateTime, str_enum, utcnow
-from app.core.i18n import Message
+from app.core.db import MessageJSON, MessageString, UTCDateTime, str_enum, utcnow
 from app.extensions import db
 from app.library.models import Theme
 
@@ -47,38 +46,6 @@ STATUS_LABELS = {
 }
 
 
-class ReportJSON(sa.types.TypeDecorator):
-    """A feed's report, [{"uid", "reason"}], whose reasons are Messages kept as msgid and values
-    (``Message.to_dict``), so each moderator reads them in their language."""
-
-    impl = sa.JSON
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return [
-            {**line, "reason": line["reason"].to_dict()}
-            if isinstance(line.get("reason"), Message)
-            else line
-            for line in value
-        ]
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return [{**line, "reason": _read_reason(line.get("reason"))} for line in value]
-
-
-def _read_reason(value):
-    if isinstance(value, dict) and "msgid" in value:
-        try:
-            return Message.from_dict(value)
-        except (KeyError, ValueError, TypeError):  # values that no longer fit the sentence
-            return str(value["msgid"])
-    return value
-
-
 event_themes = sa.Table(
     "agenda_event_themes",
     db.metadata,
@@ -110,7 +77,7 @@ class ExternalFeed(db.Model):
     #: Outcome of the last fetch in one line ("Nouveaux : 12, mis à jour : 1…"), a Message.
     last_status: Mapped[str] = mapped_column(MessageString(300), default="")
     #: What the last import could not take, [{"uid": ..., "reason": Message}], for moderators.
-    last_report: Mapped[list] = mapped_column(ReportJSON, default=list)
+    last_report: Mapped[list] = mapped_column(MessageJSON, default=list)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation = relationship("Organisation")

@@ -6,8 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, utcnow
-from app.core.i18n import Message
+from app.core.db import MessageJSON, UTCDateTime, utcnow
 from app.extensions import db
 from app.media.models import AssetStatus, MediaAsset, RenditionKind, StoredFile
 
@@ -237,36 +236,6 @@ class ListenerWindow(db.Model):
     counted_day: Mapped[date | None] = mapped_column(sa.Date, index=True)
 
 
-def _read_message(value):
-    if isinstance(value, dict) and "msgid" in value:
-        try:
-            return Message.from_dict(value)
-        except (KeyError, ValueError, TypeError):  # values that no longer fit the sentence
-            return str(value["msgid"])
-    return value
-
-
-class MessageList(sa.types.TypeDecorator):
-    """A JSON list of sentences written by a worker, shown in each reader's language.
-
-    What ``app.core.i18n.MessageText`` does for one text column: a Message is kept as its msgid
-    and values (``Message.to_dict``); plain strings (rows older than Messages) stay as they are.
-    """
-
-    impl = sa.JSON
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return [v.to_dict() if isinstance(v, Message) else v for v in value]
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return [_read_message(v) for v in value]
-
-
 class ImportState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -301,7 +270,7 @@ class FeedImport(db.Model):
     imported: Mapped[int] = mapped_column(default=0)
     #: Messages a person understands: one per episode that could not be imported, or the cause
     #: of the failure (app.core.i18n Messages, shown in the reader's language; old rows: text).
-    errors: Mapped[list] = mapped_column(MessageList, default=list)
+    errors: Mapped[list] = mapped_column(MessageJSON, default=list)
     #: The show being filled (set as soon as it exists, so a retry continues it).
     show_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("podcast_shows.id", ondelete="SET NULL")
