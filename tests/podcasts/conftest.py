@@ -30,6 +30,15 @@ CHAPTERS = [
 ]
 CUES = [(0, 4, "Bonjour et bienvenue."), (4, 9, "Aujourd'hui : les circuits courts.")]
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+#: The show form's required fields, as an animator fills them (tests add or override the rest).
+SHOW_FORM = {
+    "author": "OFF",
+    "language": "fr",
+    "category": "Arts|Food",
+    "kind": "standalone",
+    "show_type": "episodic",
+    "visibility": "public",
+}
 
 
 def ffprobe_duration(path) -> float:

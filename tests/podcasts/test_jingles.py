@@ -20,18 +20,11 @@ from app.media.storage import get_storage
 from app.podcasts import jingles, operations
 from app.podcasts.models import Episode, Show
 from tests.conftest import csrf_token_from
+from tests.podcasts.conftest import SHOW_FORM
 
 pytestmark = pytest.mark.ffmpeg
 
-FORM = {
-    "title": "Paroles de producteurs",
-    "author": "OFF",
-    "language": "fr",
-    "category": "Arts|Food",
-    "kind": "standalone",
-    "show_type": "episodic",
-    "visibility": "public",
-}
+FORM = {**SHOW_FORM, "title": "Paroles de producteurs"}
 
 
 def tone(seconds: float, *, frequency: int = 660) -> bytes:

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.podcasts import operations
 from app.podcasts.models import Episode, Show
 from tests.conftest import PASSWORD, csrf_token_from
+from tests.podcasts.conftest import SHOW_FORM
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -186,13 +187,8 @@ def test_a_bad_cover_gets_a_clear_error(client, login_as, clock):
     response = client.post(
         "/ecouter/gestion/nouvelle",
         data={
+            **SHOW_FORM,
             "title": "Essai",
-            "author": "OFF",
-            "language": "fr",
-            "category": "Arts|Food",
-            "kind": "standalone",
-            "show_type": "episodic",
-            "visibility": "public",
             "cover": (io.BytesIO(b"not an image"), "cover.png"),
         },
         content_type="multipart/form-data",

@@ -16,6 +16,7 @@ from app.media.operations import store_file
 from app.podcasts import importer
 from app.podcasts.models import FeedImport, ImportState
 from feeds.podcast import PODCAST_NS
+from tests.podcasts.conftest import SHOW_FORM
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -54,14 +55,9 @@ def test_listening_and_back_office_pages_speak_the_readers_language(
 def test_a_refused_show_address_is_explained_in_the_readers_language(client, login_as, clock):
     login_as(Role.ANIMATOR)
     form = {
+        **SHOW_FORM,
         "title": "Gestion",
         "slug": "gestion",  # reserved by the back office's own URLs
-        "author": "OFF",
-        "language": "fr",
-        "category": "Arts|Food",
-        "kind": "standalone",
-        "show_type": "episodic",
-        "visibility": "public",
     }
     english = client.post("/ecouter/gestion/nouvelle", data=form, headers={"Accept-Language": "en"})
     assert "The address “gestion” is reserved: choose another one." in html.unescape(
