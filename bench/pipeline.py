@@ -72,11 +72,23 @@ def timed(cmds: list[list[str]]) -> float:
 
 
 def redirect_output(cmd: list[str], scratch: Path) -> list[str]:
-    """Point a recorded command's files in the job's work folder into the scratch folder."""
-    return [
-        str(scratch / Path(arg).name.split(".part-")[-1]) if "/media-job" in arg else arg
-        for arg in cmd
-    ]
+    """Point a recorded command's files in the job's work folder into the scratch folder.
+
+    The audio edition's encode writes through the tee muxer into the file and a FIFO that the
+    pipeline measures from at the same time; the bare equivalent writes the file alone (its
+    measurement is a separate command, run after it).
+    """
+    out = []
+    for arg in cmd:
+        if "|[" in arg and "/media-job" in arg:  # "[f=mp3:…]file|[f=mp3:…]fifo"
+            arg = arg.split("|[")[0].split("]", 1)[1]
+            out = [
+                "mp3" if a == "tee" and i and out[i - 1] == "-f" else a for i, a in enumerate(out)
+            ]
+        if "/media-job" in arg:
+            arg = str(scratch / Path(arg).name.split(".part-")[-1])
+        out.append(arg)
+    return out
 
 
 def main() -> None:
